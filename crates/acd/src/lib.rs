@@ -1,0 +1,1 @@
+//! Sans-IO automatic call distribution: FIFO queues, longest-idle agent selection

@@ -1,0 +1,1 @@
+//! CRM storage: store trait, SQLite and PostgreSQL implementations with migrations

@@ -1,0 +1,1 @@
+//! gRPC contracts of the CTI link between engine and CRM (generated)

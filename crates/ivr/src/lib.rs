@@ -1,0 +1,1 @@
+//! Sans-IO IVR: script language, validation with line numbers, interpreter

@@ -1,0 +1,1 @@
+//! Prompt library: 8 kHz WAV loading, G.711 pre-encoding
