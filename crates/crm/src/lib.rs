@@ -1,1 +1,118 @@
-//! CRM service: opens a service request for every call record; gRPC CTI server and HTTP API
+//! The CRM service: opens a service request (SR) for every call and serves SRs.
+//!
+//! * gRPC (`centralino.cti.v1.Cti`, see `proto/cti.proto`): the engine's screen pops and
+//!   call records. Each opens the call's SR if it has none (DOMAIN.md, "A call, end to end",
+//!   step 8), exactly once per call ID.
+//! * HTTP/JSON (`/api/v1/...`, see `docs/api.md`): SRs for operators and supervisors.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::sync::Arc;
+//! let store = crm_store::SqliteStore::open("crm.db", Arc::new(common::SystemClock)).await?;
+//! let grpc = tokio::net::TcpListener::bind("127.0.0.1:50051").await?;
+//! let http = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+//! crm::serve(store, grpc, http, async { tokio::signal::ctrl_c().await.ok(); }).await?;
+//! # Ok(()) }
+//! ```
+
+mod cti;
+mod error;
+pub mod http;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use crm_store::ServiceRequestStore;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio_stream::wrappers::TcpListenerStream;
+
+pub use cti::CtiService;
+pub use error::CrmError;
+
+/// Why the CRM service stopped without being asked to.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServeError {
+    #[error("cannot listen for {service} on {addr}")]
+    Bind {
+        service: &'static str,
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("grpc server failed")]
+    Grpc(#[source] tonic::transport::Error),
+    #[error("http server failed")]
+    Http(#[source] std::io::Error),
+}
+
+/// Serves the CTI over gRPC on `grpc_listener` and the HTTP API on `http_listener` until
+/// `shutdown` completes; then both stop accepting and finish the requests in flight.
+///
+/// Takes bound listeners so that callers (and tests) can bind port 0 and read the address.
+pub async fn serve<S: ServiceRequestStore>(
+    store: S,
+    grpc_listener: TcpListener,
+    http_listener: TcpListener,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), ServeError> {
+    let store = Arc::new(store);
+    let grpc_addr = grpc_listener.local_addr().ok();
+    let http_addr = http_listener.local_addr().ok();
+    let (stop, stopped) = watch::channel(false);
+
+    let grpc = tonic::transport::Server::builder()
+        .add_service(CtiService::new(store.clone()).into_server())
+        .serve_with_incoming_shutdown(
+            TcpListenerStream::new(grpc_listener),
+            until_stopped(stopped.clone()),
+        );
+    let http = axum::serve(http_listener, http::router(store))
+        .with_graceful_shutdown(until_stopped(stopped));
+    let servers = async {
+        tokio::try_join!(async { grpc.await.map_err(ServeError::Grpc) }, async {
+            http.await.map_err(ServeError::Http)
+        },)
+    };
+    tracing::info!(?grpc_addr, ?http_addr, "crm serving");
+
+    tokio::pin!(servers);
+    let result = tokio::select! {
+        result = &mut servers => result,
+        () = shutdown => {
+            tracing::info!("crm shutting down");
+            // Nobody may be listening any more if a server already stopped: nothing to tell.
+            let _ = stop.send(true);
+            servers.await
+        }
+    };
+    result.map(|((), ())| ())
+}
+
+/// Binds both addresses, then [`serve`]s.
+pub async fn serve_on<S: ServiceRequestStore>(
+    store: S,
+    grpc_addr: SocketAddr,
+    http_addr: SocketAddr,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), ServeError> {
+    let bind = |service: &'static str, addr: SocketAddr| async move {
+        TcpListener::bind(addr)
+            .await
+            .map_err(|source| ServeError::Bind {
+                service,
+                addr,
+                source,
+            })
+    };
+    let grpc = bind("grpc", grpc_addr).await?;
+    let http = bind("http", http_addr).await?;
+    serve(store, grpc, http, shutdown).await
+}
+
+/// Completes when `stop` says so, or when its sender is gone.
+async fn until_stopped(mut stopped: watch::Receiver<bool>) {
+    let _ = stopped.wait_for(|stop| *stop).await;
+}

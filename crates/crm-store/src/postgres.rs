@@ -1,0 +1,55 @@
+//! The production store: PostgreSQL.
+
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use common::Clock;
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::{Postgres, Transaction};
+
+use crate::StoreError;
+
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// The production store (PostgreSQL).
+#[derive(Clone)]
+pub struct PgStore {
+    pub(crate) pool: PgPool,
+    pub(crate) clock: Arc<dyn Clock>,
+}
+
+impl PgStore {
+    /// Connects to a `postgres://` URL and migrates the database.
+    pub async fn connect(url: &str, clock: Arc<dyn Clock>) -> Result<Self, StoreError> {
+        Self::connect_with(PgConnectOptions::from_str(url)?, clock).await
+    }
+
+    pub async fn connect_with(
+        options: PgConnectOptions,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, StoreError> {
+        let pool = PgPoolOptions::new().connect_with(options).await?;
+        MIGRATOR.run(&pool).await?;
+        Ok(Self { pool, clock })
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// READ COMMITTED is enough: the counter row lock serialises opens, and a conflicting
+    /// insert sees the committed row of the open that won.
+    pub(crate) async fn begin_write(&self) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+        self.pool.begin().await
+    }
+}
+
+impl fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PgStore").finish_non_exhaustive()
+    }
+}
+
+crate::sql::impl_service_request_store!(PgStore);

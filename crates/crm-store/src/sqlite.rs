@@ -1,0 +1,69 @@
+//! The embedded store: one SQLite file in WAL mode.
+
+use std::fmt;
+use std::path::Path;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use common::Clock;
+use sqlx::migrate::Migrator;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use sqlx::{Sqlite, Transaction};
+
+use crate::StoreError;
+
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// The embedded default store (SQLite, WAL journal).
+#[derive(Clone)]
+pub struct SqliteStore {
+    pub(crate) pool: SqlitePool,
+    pub(crate) clock: Arc<dyn Clock>,
+}
+
+impl SqliteStore {
+    /// Opens (creating it if missing) the database file at `path` and migrates it.
+    pub async fn open(path: impl AsRef<Path>, clock: Arc<dyn Clock>) -> Result<Self, StoreError> {
+        Self::connect_with(SqliteConnectOptions::new().filename(path), clock).await
+    }
+
+    /// Opens a `sqlite:` URL, e.g. `sqlite:///var/lib/centralino/crm.db`.
+    pub async fn connect(url: &str, clock: Arc<dyn Clock>) -> Result<Self, StoreError> {
+        Self::connect_with(SqliteConnectOptions::from_str(url)?, clock).await
+    }
+
+    /// Opens with the given options, adding what the store relies on: the file is created if
+    /// missing, WAL lets HTTP readers run beside the CTI writer, and writers wait for each
+    /// other instead of failing with `SQLITE_BUSY`.
+    pub async fn connect_with(
+        options: SqliteConnectOptions,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, StoreError> {
+        let options = options
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .busy_timeout(std::time::Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new().connect_with(options).await?;
+        MIGRATOR.run(&pool).await?;
+        Ok(Self { pool, clock })
+    }
+
+    /// Waits for the connections to close: call before the file is removed or copied.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// `BEGIN IMMEDIATE` takes the write lock up front: a deferred transaction that reads
+    /// first and writes later can fail with `SQLITE_BUSY` instead of waiting.
+    pub(crate) async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
+        self.pool.begin_with("BEGIN IMMEDIATE").await
+    }
+}
+
+impl fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SqliteStore").finish_non_exhaustive()
+    }
+}
+
+crate::sql::impl_service_request_store!(SqliteStore);

@@ -1,0 +1,95 @@
+//! The CRM shows the caller's number to operators, but never writes it to its logs
+//! (STYLE.md, Privacy): everything logged at TRACE level, by us and by the libraries under us,
+//! while calls are popped, recorded, read and refused, is searched for it.
+
+mod common;
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use common::{Crm, MARCH_2026};
+use cti_proto::{CallOffered, CallOutcome, CallRecord, IvrDatum};
+
+const CALLER: &str = "+390559876543";
+const CUSTOMER: &str = "VRDGPP80A01H501Z";
+
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .expect("log buffer lock is never poisoned")
+            .extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn caller_numbers_never_reach_the_logs() {
+    let logs = Captured::default();
+    let writer = logs.clone();
+    tracing_subscriber::fmt()
+        .with_env_filter("trace")
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .init();
+
+    let crm = Crm::start().await;
+    let cti = crm.cti().await;
+    let offered = CallOffered {
+        call_id: "call-pii".into(),
+        caller_number: CALLER.into(),
+        dialled_number: "800123456".into(),
+        channel: "phone".into(),
+        ivr_data: vec![IvrDatum::new("service_area", "1")],
+        queue: "personnel".into(),
+        waited_ms: 1_000,
+        agent_id: "op-1".into(),
+        offered_at_unix_ms: MARCH_2026,
+        customer_id: Some(CUSTOMER.into()),
+    };
+    cti.call_offered(offered.clone()).await.expect("offer");
+    cti.call_offered(offered).await.expect("re-offer");
+    cti.call_ended(CallRecord {
+        call_id: "call-pii".into(),
+        caller_number: CALLER.into(),
+        outcome: CallOutcome::Answered.into(),
+        customer_id: Some(CUSTOMER.into()),
+        ..Default::default()
+    })
+    .await
+    .expect("record");
+    cti.call_offered(CallOffered {
+        call_id: String::new(),
+        caller_number: CALLER.into(),
+        ..Default::default()
+    })
+    .await
+    .expect_err("refused");
+    let (status, body) = crm.get("/api/v1/calls/call-pii/service-request").await;
+    assert_eq!(status, 200);
+    assert_eq!(body["caller_number"], CALLER, "the API does show it");
+    assert_eq!(body["customer"], CUSTOMER);
+    crm.stop().await.expect("clean shutdown");
+
+    let logs = String::from_utf8(logs.0.lock().expect("not poisoned").clone()).expect("utf-8 logs");
+    assert!(
+        logs.contains("call-pii"),
+        "the calls were logged at all:\n{logs}"
+    );
+    assert!(
+        logs.contains("screen pop"),
+        "our own events were logged:\n{logs}"
+    );
+    for secret in [CALLER, "9876543", CUSTOMER] {
+        assert!(
+            !logs.contains(secret),
+            "{secret} leaked into the logs:\n{logs}"
+        );
+    }
+}
