@@ -1,60 +1,401 @@
-//! centralino: one process that runs the telephony engine and (optionally) the embedded CRM.
+//! centralino: one process that runs the telephony engine and, by default, the embedded CRM.
 //!
-//! CONTRACT STUB (lead): `Config`, `start` and `Running` are the API the end-to-end tests and
-//! the binary use. Bodies are filled in by the lead.
+//! [`Config`] is read from TOML (`deploy/demo.toml`); [`start`] binds every listener, loads the
+//! IVR script and prompts (refusing broken ones with file, line and reason), opens the store
+//! and starts the tasks; [`Running::shutdown`] refuses new calls, lets established calls finish
+//! within the grace period, and stops.
 
-use std::net::SocketAddr;
+use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
 
-/// Everything `centralino run` needs. Loaded from TOML (`deploy/demo.toml`), flags override.
+use common::{Clock, SystemClock};
+use engine::{AgentConfig, Assets, Engine, EngineConfig, GrpcCti, QueueSettings};
+use serde::Deserialize;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tracing::info;
+
+/// Where CTI events go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CrmMode {
+    /// Run the CRM service in this process, listening on `grpc_listen` and `http_listen`.
+    Embedded,
+    /// Send CTI events to a CRM running elsewhere (`centralino crm`), e.g. `http://10.0.0.5:50051`.
+    Remote(String),
+}
+
+/// Everything `centralino run` needs. Loaded from TOML; the binary's flags override fields.
 #[derive(Debug, Clone)]
 pub struct Config {
     /// SIP UDP listen address, e.g. 127.0.0.1:5060 (port 0 = pick a free one).
     pub sip_listen: SocketAddr,
-    /// CTI gRPC listen address of the embedded CRM (port 0 = free one).
+    /// CTI gRPC listen address of the embedded CRM (port 0 = a free one).
     pub grpc_listen: SocketAddr,
-    /// HTTP listen address of the embedded CRM API (port 0 = free one).
+    /// HTTP listen address of the embedded CRM API (port 0 = a free one).
     pub http_listen: SocketAddr,
     /// Where the embedded store keeps its SQLite file.
     pub data_dir: PathBuf,
-    /// Repository-style root holding `ivr-scripts/`, `prompts/`.
+    /// Relative paths (script, prompts) are resolved against this directory.
     pub assets_dir: PathBuf,
+    /// The store's URL; `None` = SQLite in `data_dir`. `postgres://...` for PostgreSQL.
+    pub database_url: Option<String>,
+    pub crm: CrmMode,
+    pub domain: String,
+    pub media_ip: IpAddr,
+    pub ivr_script: PathBuf,
+    pub prompts_dir: PathBuf,
+    pub answer_delay: Duration,
+    pub hours_override: Option<bool>,
+    pub utc_offset_minutes: i32,
+    pub registration_means_ready: bool,
+    pub agents: Vec<AgentConfig>,
+    pub queues: BTreeMap<String, QueueSettings>,
+    pub shutdown_grace: Duration,
+    pub rng_seed: Option<u64>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    #[error("{path}: cannot read: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Parse { path: PathBuf, message: String },
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    sip: SipSection,
+    media: MediaSection,
+    ivr: IvrSection,
+    crm: CrmSection,
+    store: StoreSection,
+    #[serde(default)]
+    operators: OperatorsSection,
+    #[serde(default)]
+    agents: Vec<AgentConfig>,
+    #[serde(default)]
+    queues: BTreeMap<String, QueueSettings>,
+    #[serde(default)]
+    shutdown_grace: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SipSection {
+    listen: SocketAddr,
+    domain: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MediaSection {
+    ip: IpAddr,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IvrSection {
+    script: PathBuf,
+    prompts: PathBuf,
+    #[serde(default)]
+    answer_delay: f64,
+    #[serde(default = "default_hours")]
+    hours: String,
+    #[serde(default)]
+    utc_offset_minutes: i32,
+}
+
+fn default_hours() -> String {
+    "calendar".into()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CrmSection {
+    embedded: bool,
+    grpc_listen: SocketAddr,
+    http_listen: SocketAddr,
+    #[serde(default)]
+    url: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StoreSection {
+    data_dir: PathBuf,
+    #[serde(default)]
+    database_url: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct OperatorsSection {
+    #[serde(default)]
+    registration_means_ready: bool,
 }
 
 impl Config {
-    /// The demo setup with every listener on 127.0.0.1 and a free port, data in `data_dir`.
-    pub fn demo_for_tests(assets_dir: &Path, data_dir: &Path) -> Config {
-        let any = SocketAddr::from(([127, 0, 0, 1], 0));
-        Config {
-            sip_listen: any,
-            grpc_listen: any,
-            http_listen: any,
-            data_dir: data_dir.to_path_buf(),
+    /// Read a TOML config file. Relative paths in it are relative to `assets_dir`.
+    pub fn load(path: &Path, assets_dir: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::parse(&text, path, assets_dir)
+    }
+
+    pub fn parse(text: &str, path: &Path, assets_dir: &Path) -> Result<Config, ConfigError> {
+        let parse_err = |message: String| ConfigError::Parse {
+            path: path.to_path_buf(),
+            message,
+        };
+        let file: FileConfig = toml::from_str(text).map_err(|e| parse_err(e.to_string()))?;
+        let hours_override = match file.ivr.hours.as_str() {
+            "calendar" => None,
+            "always-open" => Some(true),
+            "always-closed" => Some(false),
+            other => {
+                return Err(parse_err(format!(
+                    "ivr.hours must be \"calendar\", \"always-open\" or \"always-closed\", not {other:?}"
+                )));
+            }
+        };
+        let crm =
+            if file.crm.embedded {
+                CrmMode::Embedded
+            } else {
+                CrmMode::Remote(file.crm.url.ok_or_else(|| {
+                    parse_err("crm.url is required when crm.embedded = false".into())
+                })?)
+            };
+        if !(0.0..=60.0).contains(&file.ivr.answer_delay) {
+            return Err(parse_err(
+                "ivr.answer_delay must be between 0 and 60 seconds".into(),
+            ));
+        }
+        let mut seen = std::collections::HashSet::new();
+        for a in &file.agents {
+            if !seen.insert(a.id.clone()) {
+                return Err(parse_err(format!("agent {} is listed twice", a.id)));
+            }
+        }
+        Ok(Config {
+            sip_listen: file.sip.listen,
+            grpc_listen: file.crm.grpc_listen,
+            http_listen: file.crm.http_listen,
+            data_dir: assets_dir.join(file.store.data_dir),
             assets_dir: assets_dir.to_path_buf(),
+            database_url: file.store.database_url,
+            crm,
+            domain: file.sip.domain,
+            media_ip: file.media.ip,
+            ivr_script: file.ivr.script,
+            prompts_dir: file.ivr.prompts,
+            answer_delay: Duration::from_secs_f64(file.ivr.answer_delay),
+            hours_override,
+            utc_offset_minutes: file.ivr.utc_offset_minutes,
+            registration_means_ready: file.operators.registration_means_ready,
+            agents: file.agents,
+            queues: file.queues,
+            shutdown_grace: Duration::from_secs_f64(
+                file.shutdown_grace.unwrap_or(30.0).clamp(0.0, 3600.0),
+            ),
+            rng_seed: None,
+        })
+    }
+
+    /// The demo setup (`deploy/demo.toml` under `assets_dir`) with every listener on
+    /// 127.0.0.1 and a free port, data in `data_dir`, and a short shutdown grace.
+    pub fn demo_for_tests(assets_dir: &Path, data_dir: &Path) -> Config {
+        let mut config = Config::load(&assets_dir.join("deploy/demo.toml"), assets_dir)
+            .expect("deploy/demo.toml is part of the repository and valid: config tests check it");
+        let any = SocketAddr::from(([127, 0, 0, 1], 0));
+        config.sip_listen = any;
+        config.grpc_listen = any;
+        config.http_listen = any;
+        config.data_dir = data_dir.to_path_buf();
+        config.shutdown_grace = Duration::from_secs(2);
+        config
+    }
+
+    fn resolve(&self, p: &Path) -> PathBuf {
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            self.assets_dir.join(p)
         }
     }
 }
 
-/// A running centralino; dropping it without `shutdown` aborts its tasks.
+/// A running centralino.
 pub struct Running {
     pub sip_addr: SocketAddr,
     pub grpc_addr: SocketAddr,
     pub http_addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    engine: JoinHandle<Result<(), engine::EngineError>>,
+    crm: Option<JoinHandle<()>>,
+    cti: JoinHandle<()>,
 }
 
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StartError {
-    #[error("not implemented yet")]
-    NotYet,
+    #[error(transparent)]
+    Engine(#[from] engine::EngineError),
+    #[error("store: {0}")]
+    Store(String),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("cti: {0}")]
+    Cti(String),
 }
 
+async fn bind_tcp(addr: SocketAddr) -> Result<tokio::net::TcpListener, StartError> {
+    tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartError::Listen { addr, source })
+}
+
+/// Open the configured store: SQLite in `data_dir` unless a database URL is given.
+pub async fn open_store(
+    config: &Config,
+    clock: Arc<dyn Clock>,
+) -> Result<crm_store::AnyStore, StartError> {
+    let url = match &config.database_url {
+        Some(url) => url.clone(),
+        None => {
+            std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+                StartError::Store(format!("cannot create {}: {e}", config.data_dir.display()))
+            })?;
+            format!(
+                "sqlite://{}",
+                config.data_dir.join("centralino.db").display()
+            )
+        }
+    };
+    crm_store::AnyStore::connect(&url, clock)
+        .await
+        .map_err(|e| StartError::Store(e.to_string()))
+}
+
+fn stop_signal(
+    mut rx: watch::Receiver<bool>,
+) -> impl std::future::Future<Output = ()> + Send + 'static {
+    async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    }
+}
+
+/// Start the CRM service alone (`centralino crm`).
+pub async fn start_crm(
+    config: &Config,
+) -> Result<(SocketAddr, SocketAddr, watch::Sender<bool>, JoinHandle<()>), StartError> {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let store = Arc::new(open_store(config, clock).await?);
+    let grpc = bind_tcp(config.grpc_listen).await?;
+    let http = bind_tcp(config.http_listen).await?;
+    let grpc_addr = grpc.local_addr().map_err(|source| StartError::Listen {
+        addr: config.grpc_listen,
+        source,
+    })?;
+    let http_addr = http.local_addr().map_err(|source| StartError::Listen {
+        addr: config.http_listen,
+        source,
+    })?;
+    let (stop, rx) = watch::channel(false);
+    let task = tokio::spawn(async move {
+        if let Err(e) = crm::serve(store, grpc, http, stop_signal(rx)).await {
+            tracing::error!(error = %e, "crm service stopped");
+        }
+    });
+    info!(%grpc_addr, %http_addr, "crm service listening");
+    Ok((grpc_addr, http_addr, stop, task))
+}
+
+/// Start everything: the CRM (if embedded) and the engine.
 pub async fn start(config: Config) -> Result<Running, StartError> {
-    let _ = config;
-    Err(StartError::NotYet)
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let assets = Assets::load(
+        &config.resolve(&config.ivr_script),
+        &config.resolve(&config.prompts_dir),
+    )?;
+    let (stop, stop_rx) = watch::channel(false);
+    let (crm_task, grpc_addr, http_addr, cti_url) = match &config.crm {
+        CrmMode::Embedded => {
+            let (grpc_addr, http_addr, crm_stop, task) = start_crm(&config).await?;
+            // The CRM stops after the engine, so that the last call records get through.
+            let mut engine_stopped = stop_rx.clone();
+            let crm_task = tokio::spawn(async move {
+                let _ = engine_stopped.wait_for(|s| *s).await;
+                // Give the CTI queue a moment to flush the last records.
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                let _ = crm_stop.send(true);
+                let _ = task.await;
+            });
+            (
+                Some(crm_task),
+                grpc_addr,
+                http_addr,
+                format!("http://{grpc_addr}"),
+            )
+        }
+        CrmMode::Remote(url) => (None, config.grpc_listen, config.http_listen, url.clone()),
+    };
+    let (cti, cti_task) = GrpcCti::start(&cti_url).map_err(StartError::Cti)?;
+    let engine_config = EngineConfig {
+        domain: config.domain.clone(),
+        media_ip: config.media_ip,
+        answer_delay: config.answer_delay,
+        hours_override: config.hours_override,
+        utc_offset_minutes: config.utc_offset_minutes,
+        registration_means_ready: config.registration_means_ready,
+        agents: config.agents.clone(),
+        queues: config.queues.clone(),
+        shutdown_grace: config.shutdown_grace,
+        rng_seed: config.rng_seed,
+        sip_addr: config.sip_listen,
+    };
+    let engine = Engine::bind(engine_config, config.sip_listen, assets, clock).await?;
+    let sip_addr = engine.sip_addr();
+    info!(%sip_addr, "sip listening (udp)");
+    let engine_stop = stop_signal(stop_rx);
+    let engine_task = tokio::spawn(engine.run(cti, engine_stop));
+    Ok(Running {
+        sip_addr,
+        grpc_addr,
+        http_addr,
+        stop,
+        engine: engine_task,
+        crm: crm_task,
+        cti: cti_task,
+    })
 }
 
 impl Running {
-    /// Stop taking calls (new INVITEs get 503), let calls finish, then stop.
-    pub async fn shutdown(self) {}
+    /// Stop taking calls (new INVITEs get 503), let calls finish within the grace period,
+    /// then stop the engine and the embedded CRM.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        match self.engine.await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "engine stopped with an error"),
+            Err(e) => tracing::error!(error = %e, "engine task failed"),
+        }
+        if let Some(crm) = self.crm {
+            let _ = crm.await;
+        }
+        self.cti.abort();
+    }
 }

@@ -1,1 +1,190 @@
-fn main() {}
+//! The `centralino` binary: parse flags and config, set up logging, run.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use centralino::{Config, CrmMode};
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "centralino",
+    version,
+    about = "Contact-center engine for public service desks"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args)]
+struct Common {
+    /// Configuration file (TOML).
+    #[arg(long, default_value = "deploy/demo.toml")]
+    config: PathBuf,
+    /// Directory relative paths of the config are resolved against.
+    #[arg(long, default_value = ".")]
+    assets_dir: PathBuf,
+    /// CRM gRPC (CTI) listen address.
+    #[arg(long)]
+    grpc_listen: Option<SocketAddr>,
+    /// CRM HTTP API listen address.
+    #[arg(long)]
+    http_listen: Option<SocketAddr>,
+    /// Directory of the embedded SQLite store.
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Store URL instead of SQLite in the data directory, e.g. postgres://user:pw@127.0.0.1/centralino.
+    /// Also read from CENTRALINO_DATABASE_URL.
+    #[arg(long)]
+    database_url: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the engine (and the embedded CRM unless --crm-url is given).
+    Run {
+        #[command(flatten)]
+        common: Common,
+        /// SIP UDP listen address.
+        #[arg(long)]
+        sip_listen: Option<SocketAddr>,
+        /// Send CTI events to this CRM instead of running one in-process, e.g. http://127.0.0.1:50051.
+        #[arg(long)]
+        crm_url: Option<String>,
+    },
+    /// Run the CRM service alone.
+    Crm {
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Check an IVR script and print every error with file, line and reason.
+    CheckIvr {
+        /// The script file.
+        script: PathBuf,
+    },
+}
+
+fn load(common: &Common) -> Result<Config, String> {
+    let mut config = Config::load(&common.config, &common.assets_dir).map_err(|e| e.to_string())?;
+    if let Some(a) = common.grpc_listen {
+        config.grpc_listen = a;
+    }
+    if let Some(a) = common.http_listen {
+        config.http_listen = a;
+    }
+    if let Some(d) = &common.data_dir {
+        config.data_dir = d.clone();
+    }
+    if let Some(u) = common
+        .database_url
+        .clone()
+        .or_else(|| std::env::var("CENTRALINO_DATABASE_URL").ok())
+    {
+        config.database_url = Some(u);
+    }
+    Ok(config)
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("centralino: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("centralino: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), String> {
+    match cli.command {
+        Command::CheckIvr { script } => {
+            let text = std::fs::read_to_string(&script)
+                .map_err(|e| format!("{}: cannot read: {e}", script.display()))?;
+            let name = script.display().to_string();
+            let parsed = ivr::Script::parse(&name, &text).map_err(|e| e.to_string())?;
+            println!(
+                "{name}: ok ({} prompts, queues: {})",
+                parsed.prompts_used().len(),
+                parsed
+                    .queues_used()
+                    .into_iter()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            Ok(())
+        }
+        Command::Crm { common } => {
+            let config = load(&common)?;
+            let (grpc, http, stop, task) = centralino::start_crm(&config)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!(
+                "centralino crm: gRPC on {grpc}, HTTP on http://{http}/api/v1/service-requests"
+            );
+            shutdown_signal().await;
+            let _ = stop.send(true);
+            let _ = task.await;
+            Ok(())
+        }
+        Command::Run {
+            common,
+            sip_listen,
+            crm_url,
+        } => {
+            let mut config = load(&common)?;
+            if let Some(a) = sip_listen {
+                config.sip_listen = a;
+            }
+            if let Some(url) = crm_url {
+                config.crm = CrmMode::Remote(url);
+            }
+            let running = centralino::start(config).await.map_err(|e| e.to_string())?;
+            println!(
+                "centralino running: SIP udp {} | CRM gRPC {} | HTTP http://{}/api/v1/service-requests",
+                running.sip_addr, running.grpc_addr, running.http_addr
+            );
+            shutdown_signal().await;
+            println!("centralino: shutting down (new calls refused, established calls may finish)");
+            running.shutdown().await;
+            Ok(())
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}

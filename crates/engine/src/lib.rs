@@ -1,1 +1,163 @@
-//! The telephony engine: tokio drivers around the SIP, media, IVR and ACD cores
+//! The centralino telephony engine.
+//!
+//! * [`control::CallControl`]: the sans-IO call-control core, a back-to-back user agent
+//!   that runs each call through the IVR and the ACD to an operator. Time is a parameter,
+//!   wall-clock time comes through [`common::Clock`], media and CTI are outputs.
+//! * [`media_driver`]: one tokio task per RTP leg (prompt playout, RFC 4733 DTMF, relay).
+//! * `driver`: the single task that owns the SIP socket and the core.
+//! * [`cti`]: the gRPC client that carries screen pops and call records to the CRM.
+//!
+//! The run loop, as the driver does it:
+//!
+//! ```text
+//! loop {
+//!     while let Some(out) = core.poll_output() { transmit / media command / cti event }
+//!     select! {
+//!         datagram  => core.handle_datagram(now, from, bytes, &mut media),
+//!         media ev  => core.handle_media_event(now, leg, event, &mut media),
+//!         deadline  => core.handle_timeout(now, &mut media),   // core.poll_timeout()
+//!     }
+//! }
+//! ```
+
+pub mod config;
+pub mod control;
+pub mod cti;
+mod driver;
+pub mod events;
+pub mod media_driver;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use common::Clock;
+use prompts::PromptLibrary;
+use rand::Rng;
+
+pub use config::{AgentConfig, EngineConfig, QueueSettings};
+pub use cti::{CtiSink, GrpcCti};
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EngineError {
+    #[error("cannot bind the sip socket on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Script(String),
+    #[error("prompts: {0}")]
+    Prompts(String),
+    #[error("configuration: {0}")]
+    Config(String),
+}
+
+/// Everything the engine loads from disk before it takes calls.
+pub struct Assets {
+    pub script: Arc<ivr::Script>,
+    pub prompts: PromptLibrary,
+}
+
+impl Assets {
+    /// Load and cross-check the IVR script and the prompt library: every prompt the script
+    /// plays must exist. Errors name the file, line and reason.
+    pub fn load(script_path: &Path, prompts_dir: &Path) -> Result<Assets, EngineError> {
+        let text = std::fs::read_to_string(script_path).map_err(|e| {
+            EngineError::Script(format!("{}: cannot read: {e}", script_path.display()))
+        })?;
+        let name = script_path.display().to_string();
+        let script =
+            ivr::Script::parse(&name, &text).map_err(|e| EngineError::Script(e.to_string()))?;
+        let prompts = PromptLibrary::load_dir(prompts_dir)
+            .map_err(|e| EngineError::Prompts(e.to_string()))?;
+        let mut missing: Vec<String> = script
+            .prompts_used()
+            .into_iter()
+            .filter(|p| prompts.get(p).is_none())
+            .collect();
+        for needed in [control::HOLD_MUSIC] {
+            if prompts.get(needed).is_none() {
+                missing.push(needed.to_string());
+            }
+        }
+        if !missing.is_empty() {
+            return Err(EngineError::Prompts(format!(
+                "{name}: prompts missing from {}: {}",
+                prompts_dir.display(),
+                missing.join(", ")
+            )));
+        }
+        Ok(Assets {
+            script: Arc::new(script),
+            prompts,
+        })
+    }
+}
+
+/// A bound, not yet running engine: lets the caller read the SIP address before `run`.
+pub struct Engine {
+    socket: tokio::net::UdpSocket,
+    core: control::CallControl,
+    prompts: Arc<Mutex<PromptLibrary>>,
+    config: EngineConfig,
+    media_seed: u64,
+}
+
+impl Engine {
+    pub async fn bind(
+        mut config: EngineConfig,
+        listen: SocketAddr,
+        assets: Assets,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Engine, EngineError> {
+        let socket = tokio::net::UdpSocket::bind(listen)
+            .await
+            .map_err(|source| EngineError::Bind {
+                addr: listen,
+                source,
+            })?;
+        config.sip_addr = socket.local_addr().map_err(|source| EngineError::Bind {
+            addr: listen,
+            source,
+        })?;
+        let media_seed = config
+            .rng_seed
+            .map_or_else(|| rand::rng().random(), |s| s.wrapping_add(1));
+        let core = control::CallControl::new(config.clone(), assets.script, clock, Instant::now())?;
+        Ok(Engine {
+            socket,
+            core,
+            prompts: Arc::new(Mutex::new(assets.prompts)),
+            config,
+            media_seed,
+        })
+    }
+
+    pub fn sip_addr(&self) -> SocketAddr {
+        self.config.sip_addr
+    }
+
+    /// Serve until `shutdown` resolves, then refuse new calls and let established ones finish
+    /// within the grace period.
+    pub async fn run(
+        self,
+        cti: Arc<dyn CtiSink>,
+        shutdown: impl Future<Output = ()>,
+    ) -> Result<(), EngineError> {
+        driver::run(
+            self.socket,
+            self.core,
+            self.prompts,
+            self.config.media_ip,
+            cti,
+            self.config.shutdown_grace,
+            self.media_seed,
+            shutdown,
+        )
+        .await
+    }
+}

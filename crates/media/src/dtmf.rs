@@ -75,16 +75,30 @@ pub fn char_to_event(key: char) -> Option<u8> {
 const REMEMBER_FOR: Duration = Duration::from_secs(10);
 /// At most this many recent events are remembered, so a flood cannot grow memory.
 const REMEMBER_AT_MOST: usize = 32;
+/// A non-end packet arriving this long after its timestamp's event ended is a new press that
+/// reuses the timestamp (a sender that replays a recording, or restarts its clock), not a
+/// late retransmission or a reordered packet, which would follow the end well within a second.
+const REUSED_TIMESTAMP_GAP: Duration = Duration::from_secs(1);
 
 /// Turns received telephone-event packets into key presses, each reported exactly once.
 ///
 /// An event is identified by its RTP timestamp, which stays the same across all its packets
 /// (RFC 4733 section 2.5.2.1: "a new event is recognised by a new timestamp"). The digit is
 /// reported on the first packet seen for a timestamp, whether start, update or end, so a lost
-/// start packet does not lose the key.
+/// start packet does not lose the key. Some senders (SIPp replaying a capture, phones whose RTP
+/// clock restarted) reuse a timestamp for a later press: a non-end packet that comes more than
+/// [`REUSED_TIMESTAMP_GAP`] after that timestamp's end packets is taken as a new press.
 #[derive(Debug, Default)]
 pub struct DtmfReceiver {
-    recent: VecDeque<(u32, Instant)>,
+    recent: VecDeque<Recent>,
+}
+
+#[derive(Debug)]
+struct Recent {
+    timestamp: u32,
+    last_seen: Instant,
+    /// When the first end packet of the event arrived.
+    ended_at: Option<Instant>,
 }
 
 impl DtmfReceiver {
@@ -99,15 +113,34 @@ impl DtmfReceiver {
     pub fn on_packet(&mut self, now: Instant, rtp_timestamp: u32, payload: &[u8]) -> Option<char> {
         let event = TelephoneEvent::parse(payload).ok()?;
         self.recent
-            .retain(|&(_, seen)| now.saturating_duration_since(seen) < REMEMBER_FOR);
-        if let Some(entry) = self.recent.iter_mut().find(|(ts, _)| *ts == rtp_timestamp) {
-            entry.1 = now;
-            return None;
+            .retain(|r| now.saturating_duration_since(r.last_seen) < REMEMBER_FOR);
+        if let Some(entry) = self
+            .recent
+            .iter_mut()
+            .find(|r| r.timestamp == rtp_timestamp)
+        {
+            let reused = !event.end
+                && entry
+                    .ended_at
+                    .is_some_and(|end| now.saturating_duration_since(end) > REUSED_TIMESTAMP_GAP);
+            entry.last_seen = now;
+            if !reused {
+                if event.end && entry.ended_at.is_none() {
+                    entry.ended_at = Some(now);
+                }
+                return None;
+            }
+            entry.ended_at = None;
+            return event_to_char(event.event);
         }
         if self.recent.len() == REMEMBER_AT_MOST {
             self.recent.pop_front();
         }
-        self.recent.push_back((rtp_timestamp, now));
+        self.recent.push_back(Recent {
+            timestamp: rtp_timestamp,
+            last_seen: now,
+            ended_at: event.end.then_some(now),
+        });
         event_to_char(event.event)
     }
 }
@@ -294,6 +327,41 @@ mod tests {
             sender.packets(&mut rtp, 'x', Duration::from_millis(100)),
             Err(MediaError::NotADtmfKey { key: 'x' })
         ));
+    }
+
+    #[test]
+    fn replayed_press_with_the_same_timestamp_is_a_new_press() {
+        // SIPp's play_pcap_audio replays a capture with its original timestamps: the second
+        // press of "1" carries the first press's timestamp. A retransmitted end right after
+        // the end is still the same press.
+        let t0 = Instant::now();
+        let ms = |n| t0 + Duration::from_millis(n);
+        let start = TelephoneEvent {
+            event: 1,
+            end: false,
+            volume: 10,
+            duration: 0,
+        }
+        .encode();
+        let end = TelephoneEvent {
+            event: 1,
+            end: true,
+            volume: 10,
+            duration: 800,
+        }
+        .encode();
+        let mut rx = DtmfReceiver::new();
+        assert_eq!(rx.on_packet(ms(0), 5000, &start), Some('1'));
+        assert_eq!(rx.on_packet(ms(50), 5000, &start), None);
+        assert_eq!(rx.on_packet(ms(100), 5000, &end), None);
+        assert_eq!(rx.on_packet(ms(100), 5000, &end), None);
+        assert_eq!(rx.on_packet(ms(120), 5000, &end), None);
+        // A straggling update just after the end: still the same press.
+        assert_eq!(rx.on_packet(ms(140), 5000, &start), None);
+        // The replay, 1.5 s later.
+        assert_eq!(rx.on_packet(ms(1600), 5000, &start), Some('1'));
+        assert_eq!(rx.on_packet(ms(1650), 5000, &start), None);
+        assert_eq!(rx.on_packet(ms(1700), 5000, &end), None);
     }
 
     #[test]

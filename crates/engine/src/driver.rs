@@ -1,0 +1,96 @@
+//! The engine's main task: one `select!` over the SIP socket, media events, the core's next
+//! deadline and shutdown. All call logic is in [`CallControl`].
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use prompts::PromptLibrary;
+use tokio::net::UdpSocket;
+use tokio::sync::mpsc;
+use tracing::{info, warn};
+
+use crate::EngineError;
+use crate::control::{CallControl, Output};
+use crate::cti::CtiSink;
+use crate::media_driver::MediaManager;
+
+/// Largest SIP datagram we accept (RFC 3261 18.1.1 allows up to 65535 over UDP).
+const MAX_DATAGRAM: usize = 65_535;
+
+pub(crate) async fn run(
+    socket: UdpSocket,
+    mut core: CallControl,
+    prompts: Arc<Mutex<PromptLibrary>>,
+    media_ip: std::net::IpAddr,
+    cti: Arc<dyn CtiSink>,
+    grace: Duration,
+    media_seed: u64,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), EngineError> {
+    let (media_tx, mut media_rx) = mpsc::unbounded_channel();
+    let mut media = MediaManager::new(media_ip, prompts, media_tx, media_seed);
+    let mut buf = vec![0u8; MAX_DATAGRAM];
+    tokio::pin!(shutdown);
+    let mut draining_until: Option<Instant> = None;
+    loop {
+        while let Some(out) = core.poll_output() {
+            match out {
+                Output::Transmit { to, bytes } => send(&socket, to, &bytes).await,
+                Output::Media { leg, command } => media.command(leg, command),
+                Output::Cti(event) => cti.send(event),
+            }
+        }
+        if let Some(until) = draining_until {
+            if core.active_calls() == 0 {
+                info!("all calls finished: engine stopped");
+                return Ok(());
+            }
+            if Instant::now() >= until {
+                warn!(
+                    calls = core.active_calls(),
+                    "shutdown grace period over: hanging up"
+                );
+                core.hang_up_all(Instant::now(), &mut media);
+                while let Some(out) = core.poll_output() {
+                    match out {
+                        Output::Transmit { to, bytes } => send(&socket, to, &bytes).await,
+                        Output::Media { leg, command } => media.command(leg, command),
+                        Output::Cti(event) => cti.send(event),
+                    }
+                }
+                return Ok(());
+            }
+        }
+        let mut deadline = core.poll_timeout();
+        if let Some(until) = draining_until {
+            deadline = Some(deadline.map_or(until, |d| d.min(until)));
+        }
+        let sleep = deadline
+            .map(tokio::time::Instant::from_std)
+            .unwrap_or_else(|| tokio::time::Instant::now() + Duration::from_secs(3600));
+        tokio::select! {
+            received = socket.recv_from(&mut buf) => match received {
+                Ok((n, from)) => core.handle_datagram(Instant::now(), from, &buf[..n], &mut media),
+                // ICMP port unreachable and friends surface here on some systems: not fatal.
+                Err(e) => warn!(error = %e, "sip socket receive error"),
+            },
+            Some((leg, event)) = media_rx.recv() => {
+                core.handle_media_event(Instant::now(), leg, event, &mut media);
+            }
+            () = tokio::time::sleep_until(sleep) => core.handle_timeout(Instant::now(), &mut media),
+            () = &mut shutdown, if draining_until.is_none() => {
+                info!(calls = core.active_calls(), "shutting down: refusing new calls");
+                core.begin_shutdown();
+                draining_until = Some(Instant::now() + grace);
+            }
+        }
+    }
+}
+
+async fn send(socket: &UdpSocket, to: SocketAddr, bytes: &[u8]) {
+    if let Err(e) = socket.send_to(bytes, to).await {
+        warn!(error = %e, %to, "sip send failed");
+    }
+}

@@ -1,0 +1,252 @@
+//! The media driver: one tokio task per RTP leg, around the sans-IO pieces of the `media`
+//! crate (playout pacing, RTP packetisation, RFC 4733 detection). No protocol logic here.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use dashmap::DashMap;
+use media::Codec;
+use media::dtmf::DtmfReceiver;
+use media::playout::Playout;
+use media::rtp::RtpSender;
+use prompts::PromptLibrary;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use tokio::net::UdpSocket;
+use tokio::sync::mpsc;
+use tracing::{debug, warn};
+
+use crate::control::MediaLegs;
+use crate::events::{LegId, MediaCommand, MediaEvent};
+
+/// What other legs need to know of a leg to relay into it.
+#[derive(Debug)]
+struct LegShared {
+    socket: Arc<UdpSocket>,
+    remote: Mutex<Option<SocketAddr>>,
+}
+
+impl LegShared {
+    fn remote(&self) -> Option<SocketAddr> {
+        *self
+            .remote
+            .lock()
+            .expect("leg remote mutex is never poisoned: no code panics holding it")
+    }
+}
+
+/// Opens RTP legs and routes commands to their tasks.
+pub struct MediaManager {
+    ip: IpAddr,
+    prompts: Arc<Mutex<PromptLibrary>>,
+    events: mpsc::UnboundedSender<(LegId, MediaEvent)>,
+    shared: Arc<DashMap<LegId, Arc<LegShared>>>,
+    commands: HashMap<LegId, mpsc::UnboundedSender<MediaCommand>>,
+    rng: ChaCha8Rng,
+}
+
+impl MediaManager {
+    pub fn new(
+        ip: IpAddr,
+        prompts: Arc<Mutex<PromptLibrary>>,
+        events: mpsc::UnboundedSender<(LegId, MediaEvent)>,
+        seed: u64,
+    ) -> Self {
+        Self {
+            ip,
+            prompts,
+            events,
+            shared: Arc::new(DashMap::new()),
+            commands: HashMap::new(),
+            rng: ChaCha8Rng::seed_from_u64(seed),
+        }
+    }
+
+    /// Number of open legs.
+    pub fn open_legs(&self) -> usize {
+        self.commands.len()
+    }
+
+    pub fn command(&mut self, leg: LegId, command: MediaCommand) {
+        if let MediaCommand::Configure { remote, .. } = &command {
+            // Set here, in command order, so that a peer's Bridge processed by another task
+            // already sees where to relay.
+            if let Some(shared) = self.shared.get(&leg) {
+                *shared
+                    .remote
+                    .lock()
+                    .expect("leg remote mutex is never poisoned") = Some(*remote);
+            }
+        }
+        let close = matches!(command, MediaCommand::Close);
+        if let Some(tx) = self.commands.get(&leg) {
+            let _ = tx.send(command);
+        }
+        if close {
+            self.commands.remove(&leg);
+            self.shared.remove(&leg);
+        }
+    }
+}
+
+impl MediaLegs for MediaManager {
+    fn open(&mut self, leg: LegId) -> Result<SocketAddr, String> {
+        let std_socket = std::net::UdpSocket::bind(SocketAddr::new(self.ip, 0))
+            .map_err(|e| format!("cannot bind an RTP socket on {}: {e}", self.ip))?;
+        std_socket
+            .set_nonblocking(true)
+            .map_err(|e| format!("cannot make the RTP socket non-blocking: {e}"))?;
+        let local = std_socket.local_addr().map_err(|e| e.to_string())?;
+        let socket = Arc::new(UdpSocket::from_std(std_socket).map_err(|e| e.to_string())?);
+        let shared = Arc::new(LegShared {
+            socket: socket.clone(),
+            remote: Mutex::new(None),
+        });
+        self.shared.insert(leg, shared.clone());
+        let (tx, rx) = mpsc::unbounded_channel();
+        self.commands.insert(leg, tx);
+        let sender = RtpSender::new(&mut self.rng);
+        let task = LegTask {
+            leg,
+            shared,
+            table: self.shared.clone(),
+            prompts: self.prompts.clone(),
+            events: self.events.clone(),
+            sender,
+        };
+        tokio::spawn(task.run(rx));
+        Ok(local)
+    }
+}
+
+struct LegTask {
+    leg: LegId,
+    shared: Arc<LegShared>,
+    table: Arc<DashMap<LegId, Arc<LegShared>>>,
+    prompts: Arc<Mutex<PromptLibrary>>,
+    events: mpsc::UnboundedSender<(LegId, MediaEvent)>,
+    sender: RtpSender,
+}
+
+struct Playing {
+    playout: Playout,
+    token: u64,
+    then_loop: Option<String>,
+}
+
+impl LegTask {
+    async fn run(mut self, mut commands: mpsc::UnboundedReceiver<MediaCommand>) {
+        let socket = self.shared.socket.clone();
+        let mut codec = Codec::Pcmu;
+        let mut payload_type = 0u8;
+        let mut telephone_event_pt: Option<u8> = None;
+        let mut playing: Option<Playing> = None;
+        let mut dtmf = DtmfReceiver::new();
+        let mut bridge: Option<Arc<LegShared>> = None;
+        let mut buf = vec![0u8; 2048];
+        loop {
+            let deadline = playing.as_ref().and_then(|p| p.playout.next_deadline());
+            let sleep_until = deadline
+                .map(tokio::time::Instant::from_std)
+                .unwrap_or_else(|| {
+                    tokio::time::Instant::now() + std::time::Duration::from_secs(3600)
+                });
+            tokio::select! {
+                command = commands.recv() => {
+                    let Some(command) = command else { break };
+                    match command {
+                        MediaCommand::Close => break,
+                        MediaCommand::Configure { codec: c, payload_type: pt, telephone_event_pt: te, .. } => {
+                            codec = c;
+                            payload_type = pt;
+                            telephone_event_pt = te;
+                        }
+                        MediaCommand::Play { prompts, then_loop, token } => {
+                            let audio = self.encoded(&prompts, codec);
+                            playing = Some(Playing {
+                                playout: Playout::sequence(audio, codec, false, Instant::now()),
+                                token,
+                                then_loop,
+                            });
+                        }
+                        MediaCommand::StopPlayback => playing = None,
+                        MediaCommand::Bridge { peer } => {
+                            playing = None;
+                            bridge = self.table.get(&peer).map(|p| p.clone());
+                        }
+                    }
+                }
+                received = socket.recv_from(&mut buf) => {
+                    let Ok((n, _from)) = received else { continue };
+                    let packet = &buf[..n];
+                    let Ok(view) = media::rtp::parse(packet) else {
+                        debug!(leg = %self.leg, "dropped a datagram that is not RTP");
+                        continue;
+                    };
+                    if Some(view.payload_type()) == telephone_event_pt {
+                        if let Some(digit) = dtmf.on_packet(Instant::now(), view.timestamp(), view.payload()) {
+                            let _ = self.events.send((self.leg, MediaEvent::Digit(digit)));
+                        }
+                    }
+                    if let Some(peer) = &bridge {
+                        if let Some(to) = peer.remote() {
+                            let _ = peer.socket.send_to(packet, to).await;
+                        }
+                    }
+                }
+                () = tokio::time::sleep_until(sleep_until), if deadline.is_some() => {
+                    let now = Instant::now();
+                    let Some(remote) = self.shared.remote() else { continue };
+                    if let Some(p) = playing.as_mut() {
+                        while let Some(pkt) = p.playout.poll_transmit(now, &mut self.sender) {
+                            let _ = socket.send_to(&pkt, remote).await;
+                        }
+                        if p.playout.is_finished() {
+                            let finished = playing.take().expect("matched Some just above");
+                            match finished.then_loop {
+                                Some(name) => {
+                                    let audio = self.encoded(std::slice::from_ref(&name), codec);
+                                    playing = Some(Playing {
+                                        playout: Playout::sequence(audio, codec, true, now),
+                                        token: finished.token,
+                                        then_loop: None,
+                                    });
+                                }
+                                None => {
+                                    let _ = self.events.send((self.leg, MediaEvent::PlaybackFinished { token: finished.token }));
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let _ = payload_type;
+        debug!(leg = %self.leg, "media leg closed");
+    }
+
+    /// The prompts' audio in the leg's codec. An unknown name is skipped with a warning (the
+    /// IVR script's prompts are checked against the library when it is loaded).
+    fn encoded(&self, names: &[String], codec: Codec) -> Vec<Arc<[u8]>> {
+        let library = self
+            .prompts
+            .lock()
+            .expect("prompt library mutex is never poisoned")
+            .clone();
+        names
+            .iter()
+            .filter_map(|name| match library.get(name) {
+                Some(p) => Some(match codec {
+                    Codec::Pcmu => p.pcmu.clone(),
+                    Codec::Pcma => p.pcma.clone(),
+                }),
+                None => {
+                    warn!(prompt = %name, "prompt not in the library");
+                    None
+                }
+            })
+            .collect()
+    }
+}
