@@ -8,12 +8,14 @@
 # Progress goes to stderr; stdout carries only `export NAME=value` lines, so that `eval` works.
 #
 # Dependencies (one function each; add new ones to ALL_DEPS):
+#   sipp      SIPp (Debian package sip-tester): the caller and operator phones of the
+#             end-to-end stories, with its RFC 2833 DTMF and G.711 pcaps.
 #   postgres  PostgreSQL server from Debian, a private cluster in $CENTRALINO_PG_DIR listening
 #             on 127.0.0.1:$CENTRALINO_PG_PORT only, with a role that may create databases
 #             (each store test creates its own). Exports CENTRALINO_TEST_POSTGRES_URL.
 set -euo pipefail
 
-ALL_DEPS=(postgres)
+ALL_DEPS=(sipp postgres)
 
 CENTRALINO_PG_DIR="${CENTRALINO_PG_DIR:-/var/tmp/centralino-pg}"
 CENTRALINO_PG_PORT="${CENTRALINO_PG_PORT:-55432}"
@@ -36,6 +38,19 @@ apt_install() {
     apt_update_once
     say "apt-get install $*"
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >&2
+}
+
+# ---------------------------------------------------------------------------------------------
+# SIPp
+
+dep_sipp() {
+    if command -v sipp >/dev/null 2>&1 && [[ -f /usr/share/sip-tester/dtmf_2833_1.pcap ]]; then
+        say "sipp: already installed ($(sipp -v 2>/dev/null | grep -o 'SIPp v[0-9.]*' | head -n 1))"
+    else
+        say "sipp: not installed, installing the Debian package sip-tester"
+        apt_install sip-tester
+        command -v sipp >/dev/null 2>&1 || die "sipp: installed, but no sipp on PATH"
+    fi
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -1315,6 +1315,10 @@ impl CallControl {
         let Some(mut call) = self.calls.remove(&id) else {
             return;
         };
+        let answered_by = match call.phase {
+            Phase::Bridged => call.agent.as_ref().map(|a| a.agent.clone()),
+            _ => None,
+        };
         self.by_sip_call_id.remove(&call.sip_call_id);
         self.by_invite_tx.remove(&call.invite_tx);
         self.by_leg.remove(&call.leg);
@@ -1388,7 +1392,7 @@ impl CallControl {
             ended_at_unix_ms: self.clock.now_unix_ms(),
             waited_ms: waited.as_millis() as u64,
             talk_ms: talk.as_millis() as u64,
-            agent_id: call.agent.map(|a| a.agent).or(None),
+            agent_id: answered_by,
         };
         self.outputs
             .push_back(Output::Cti(CtiEvent::CallEnded(record)));
