@@ -290,12 +290,8 @@ pub async fn open_store(
         .map_err(|e| StartError::Store(e.to_string()))
 }
 
-fn stop_signal(
-    mut rx: watch::Receiver<bool>,
-) -> impl std::future::Future<Output = ()> + Send + 'static {
-    async move {
-        let _ = rx.wait_for(|stop| *stop).await;
-    }
+async fn stop_signal(mut rx: watch::Receiver<bool>) {
+    let _ = rx.wait_for(|stop| *stop).await;
 }
 
 /// Start the CRM service alone (`centralino crm`).

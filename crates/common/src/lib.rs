@@ -37,17 +37,26 @@ impl ManualClock {
         Self(Mutex::new(unix_ms))
     }
     pub fn set(&self, unix_ms: i64) {
-        *self.0.lock().expect("manual clock mutex is never poisoned: no code panics holding it") = unix_ms;
+        *self
+            .0
+            .lock()
+            .expect("manual clock mutex is never poisoned: no code panics holding it") = unix_ms;
     }
     pub fn advance(&self, by: Duration) {
-        let mut t = self.0.lock().expect("manual clock mutex is never poisoned: no code panics holding it");
+        let mut t = self
+            .0
+            .lock()
+            .expect("manual clock mutex is never poisoned: no code panics holding it");
         *t += i64::try_from(by.as_millis()).unwrap_or(i64::MAX);
     }
 }
 
 impl Clock for ManualClock {
     fn now_unix_ms(&self) -> i64 {
-        *self.0.lock().expect("manual clock mutex is never poisoned: no code panics holding it")
+        *self
+            .0
+            .lock()
+            .expect("manual clock mutex is never poisoned: no code panics holding it")
     }
 }
 

@@ -414,15 +414,14 @@ impl CallControl {
                 // The endpoint already stopped retransmitting our 2xx; nothing else to do.
             }
             Event::CancelReceived { invite_tx, .. } => {
-                if let Some(&id) = self.by_invite_tx.get(&invite_tx) {
-                    if self
-                        .calls
-                        .get(&id)
+                let ringing = self.by_invite_tx.get(&invite_tx).copied().filter(|id| {
+                    self.calls
+                        .get(id)
                         .is_some_and(|c| c.phase == Phase::Ringing)
-                    {
-                        self.respond(now, invite_tx, 487, "Request Terminated", None);
-                        self.end_call(now, id, CallOutcome::Cancelled, None, legs);
-                    }
+                });
+                if let Some(id) = ringing {
+                    self.respond(now, invite_tx, 487, "Request Terminated", None);
+                    self.end_call(now, id, CallOutcome::Cancelled, None, legs);
                 }
             }
             Event::Response {
@@ -437,12 +436,10 @@ impl CallControl {
                     self.operator_failed(now, id, tx, "no answer from the phone", legs);
                 }
             }
-            Event::AckTimeout { tx, status } => {
-                if (200..300).contains(&status) {
-                    if let Some(&id) = self.by_invite_tx.get(&tx) {
-                        warn!("no ACK for our 200 OK: ending the call");
-                        self.end_call(now, id, CallOutcome::Failed, Some(Side::Operator), legs);
-                    }
+            Event::AckTimeout { tx, status } if (200..300).contains(&status) => {
+                if let Some(&id) = self.by_invite_tx.get(&tx) {
+                    warn!("no ACK for our 200 OK: ending the call");
+                    self.end_call(now, id, CallOutcome::Failed, Some(Side::Operator), legs);
                 }
             }
             _ => {}
@@ -1459,9 +1456,12 @@ fn allow_header() -> String {
     methods.join(", ")
 }
 
+/// A response to send instead of acting on a request: status, reason, extra headers.
+type Refusal = (u16, &'static str, Vec<(&'static str, String)>);
+
 /// Checks a UAS makes before it acts on a new request (RFC 3261 8.2.2 and 8.2.3); the
 /// response to send if the request fails one.
-fn precheck(request: &Request) -> Option<(u16, &'static str, Vec<(&'static str, String)>)> {
+fn precheck(request: &Request) -> Option<Refusal> {
     // 8.2.2.1: only sip: and sips: Request-URIs (RFC 4475 3.3.2 unkscm, 3.3.3 novelsc).
     if !matches!(request.uri, Uri::Sip(_)) {
         return Some((416, "Unsupported URI Scheme", Vec::new()));

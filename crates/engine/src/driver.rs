@@ -3,34 +3,36 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use prompts::PromptLibrary;
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 use tracing::{info, warn};
 
-use crate::EngineError;
-use crate::control::{CallControl, Output};
+use crate::control::Output;
 use crate::cti::CtiSink;
 use crate::media_driver::MediaManager;
+use crate::{Engine, EngineError};
 
 /// Largest SIP datagram we accept (RFC 3261 18.1.1 allows up to 65535 over UDP).
 const MAX_DATAGRAM: usize = 65_535;
 
 pub(crate) async fn run(
-    socket: UdpSocket,
-    mut core: CallControl,
-    prompts: Arc<Mutex<PromptLibrary>>,
-    media_ip: std::net::IpAddr,
+    engine: Engine,
     cti: Arc<dyn CtiSink>,
-    grace: Duration,
-    media_seed: u64,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), EngineError> {
+    let Engine {
+        socket,
+        mut core,
+        prompts,
+        config,
+        media_seed,
+    } = engine;
+    let grace = config.shutdown_grace;
     let (media_tx, mut media_rx) = mpsc::unbounded_channel();
-    let mut media = MediaManager::new(media_ip, prompts, media_tx, media_seed);
+    let mut media = MediaManager::new(config.media_ip, prompts, media_tx, media_seed);
     let mut buf = vec![0u8; MAX_DATAGRAM];
     tokio::pin!(shutdown);
     let mut draining_until: Option<Instant> = None;

@@ -148,16 +148,6 @@ impl Engine {
         cti: Arc<dyn CtiSink>,
         shutdown: impl Future<Output = ()>,
     ) -> Result<(), EngineError> {
-        driver::run(
-            self.socket,
-            self.core,
-            self.prompts,
-            self.config.media_ip,
-            cti,
-            self.config.shutdown_grace,
-            self.media_seed,
-            shutdown,
-        )
-        .await
+        driver::run(self, cti, shutdown).await
     }
 }

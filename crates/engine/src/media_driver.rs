@@ -140,7 +140,6 @@ impl LegTask {
     async fn run(mut self, mut commands: mpsc::UnboundedReceiver<MediaCommand>) {
         let socket = self.shared.socket.clone();
         let mut codec = Codec::Pcmu;
-        let mut payload_type = 0u8;
         let mut telephone_event_pt: Option<u8> = None;
         let mut playing: Option<Playing> = None;
         let mut dtmf = DtmfReceiver::new();
@@ -158,9 +157,9 @@ impl LegTask {
                     let Some(command) = command else { break };
                     match command {
                         MediaCommand::Close => break,
-                        MediaCommand::Configure { codec: c, payload_type: pt, telephone_event_pt: te, .. } => {
+                        // Static payload types only (0/8): the codec implies the number.
+                        MediaCommand::Configure { codec: c, telephone_event_pt: te, .. } => {
                             codec = c;
-                            payload_type = pt;
                             telephone_event_pt = te;
                         }
                         MediaCommand::Play { prompts, then_loop, token } => {
@@ -185,15 +184,15 @@ impl LegTask {
                         debug!(leg = %self.leg, "dropped a datagram that is not RTP");
                         continue;
                     };
-                    if Some(view.payload_type()) == telephone_event_pt {
-                        if let Some(digit) = dtmf.on_packet(Instant::now(), view.timestamp(), view.payload()) {
-                            let _ = self.events.send((self.leg, MediaEvent::Digit(digit)));
-                        }
+                    let is_dtmf = Some(view.payload_type()) == telephone_event_pt;
+                    if let Some(digit) = is_dtmf
+                        .then(|| dtmf.on_packet(Instant::now(), view.timestamp(), view.payload()))
+                        .flatten()
+                    {
+                        let _ = self.events.send((self.leg, MediaEvent::Digit(digit)));
                     }
-                    if let Some(peer) = &bridge {
-                        if let Some(to) = peer.remote() {
-                            let _ = peer.socket.send_to(packet, to).await;
-                        }
+                    if let Some((peer, to)) = bridge.as_ref().and_then(|p| p.remote().map(|to| (p, to))) {
+                        let _ = peer.socket.send_to(packet, to).await;
                     }
                 }
                 () = tokio::time::sleep_until(sleep_until), if deadline.is_some() => {
@@ -223,7 +222,6 @@ impl LegTask {
                 }
             }
         }
-        let _ = payload_type;
         debug!(leg = %self.leg, "media leg closed");
     }
 

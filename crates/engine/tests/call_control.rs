@@ -411,7 +411,7 @@ fn queue_call(sim: &mut Sim, call_id: &str, caller: &str) -> Drained {
     let leg = *sim.legs.opened.last().unwrap();
     let ok = d.responses()[1].clone();
     sim.send(CALLER, &caller_request("ACK", &ok, 1));
-    let d = finish_playback(sim, &d);
+    finish_playback(sim, &d);
     let d = sim.media(leg, MediaEvent::Digit('2'));
     finish_playback(sim, &d)
 }
@@ -471,7 +471,7 @@ fn caller_hanging_up_in_queue_is_an_abandoned_call_with_a_record() {
     let ok = d.responses()[1].clone();
     sim.send(CALLER, &caller_request("ACK", &ok, 1));
     let leg = sim.legs.opened[0];
-    let d = finish_playback(&mut sim, &d);
+    finish_playback(&mut sim, &d);
     let d = sim.media(leg, MediaEvent::Digit('3'));
     finish_playback(&mut sim, &d);
     sim.advance(Duration::from_secs(40));
