@@ -395,3 +395,94 @@ impl Running {
         self.cti.abort();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn root() -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    }
+
+    #[test]
+    fn the_shipped_demo_config_loads_with_its_operators() {
+        let config = Config::load(&root().join("deploy/demo.toml"), &root()).unwrap();
+        assert_eq!(config.sip_listen, "127.0.0.1:5060".parse().unwrap());
+        assert_eq!(config.crm, CrmMode::Embedded);
+        assert_eq!(config.hours_override, Some(true));
+        let ids: Vec<&str> = config.agents.iter().map(|a| a.id.as_str()).collect();
+        assert_eq!(ids, ["1001", "1002", "1003"]);
+        assert!(config.registration_means_ready);
+        assert_eq!(config.data_dir, root().join("data"));
+    }
+
+    #[test]
+    fn the_demo_assets_load_together() {
+        let config = Config::demo_for_tests(&root(), Path::new("/nonexistent"));
+        let assets = Assets::load(
+            &config.resolve(&config.ivr_script),
+            &config.resolve(&config.prompts_dir),
+        )
+        .unwrap();
+        assert!(assets.script.queues_used().contains("personnel-info"));
+    }
+
+    #[test]
+    fn mistakes_in_the_config_are_named() {
+        let demo = std::fs::read_to_string(root().join("deploy/demo.toml")).unwrap();
+        let path = Path::new("site.toml");
+        let typo = demo.replace("answer_delay = 0", "answer_dleay = 0");
+        let err = Config::parse(&typo, path, &root()).unwrap_err().to_string();
+        assert!(
+            err.starts_with("site.toml: ") && err.contains("answer_dleay"),
+            "{err}"
+        );
+        let hours = demo.replace("hours = \"always-open\"", "hours = \"sometimes\"");
+        let err = Config::parse(&hours, path, &root())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("ivr.hours"), "{err}");
+        let remote = demo.replace("embedded = true", "embedded = false");
+        let err = Config::parse(&remote, path, &root())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("crm.url"), "{err}");
+        let twice = format!("{demo}\n[[agents]]\nid = \"1001\"\npassword = \"x\"\n");
+        let err = Config::parse(&twice, path, &root())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("agent 1001 is listed twice"), "{err}");
+    }
+
+    #[test]
+    fn a_broken_ivr_script_is_refused_with_file_line_and_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let script = dir.path().join("broken.ivr");
+        std::fs::write(
+            &script,
+            "menu start\n  prompt main_menu\n  1 \"x\" -> goto nowhere\nend\n",
+        )
+        .unwrap();
+        let err = Assets::load(&script, &root().join("prompts"))
+            .err()
+            .expect("refused")
+            .to_string();
+        assert!(err.contains("broken.ivr:"), "{err}");
+        assert!(err.contains("nowhere"), "{err}");
+    }
+
+    #[test]
+    fn a_script_playing_a_missing_prompt_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let script = dir.path().join("s.ivr");
+        let text = std::fs::read_to_string(root().join("ivr-scripts/toll-free.ivr"))
+            .unwrap()
+            .replace("play welcome", "play welcome_typo");
+        std::fs::write(&script, text).unwrap();
+        let err = Assets::load(&script, &root().join("prompts"))
+            .err()
+            .expect("refused")
+            .to_string();
+        assert!(err.contains("welcome_typo"), "{err}");
+    }
+}
