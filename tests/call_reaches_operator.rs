@@ -1,0 +1,108 @@
+//! Story: a citizen calls the toll-free number, picks "1 Personnel services" then
+//! "1 Administrative information", waits, and talks with operator 1001; when the caller hangs
+//! up, the CRM holds one service request for the call with the IVR's choices.
+//!
+//! Real peers: SIPp as the caller and as the operator's phone (two instances: register +
+//! answer). Run: `cargo test --test call_reaches_operator` (about 40 s; needs `sipp`).
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn caller_picks_personnel_information_and_talks_with_the_operator() {
+    let _serial = one_story_at_a_time();
+    let (engine, data) = start_demo(|_| {}).await;
+    let logs = log_dir(&data);
+    let ivr = IvrTiming::from_prompts();
+
+    let operator = OperatorPhone::register(
+        engine.sip_addr,
+        "1001",
+        OperatorBehaviour::AnswersAndWaitsForBye,
+        1,
+        &logs,
+    )
+    .await;
+
+    // 1 at the top menu, 1 in the personnel menu; then "please hold", the operator's phone
+    // rings for a second and is answered; the caller talks for a while and hangs up.
+    let plan = CallPlan::hangs_up_after(
+        &['1', '1'],
+        ivr.first_key(),
+        ivr.submenu_key(),
+        ivr.please_hold + Duration::from_secs(4),
+        Duration::from_secs(6),
+    );
+    let caller = Caller::dial(engine.sip_addr, "caller", &plan, &logs);
+
+    let caller_phone = caller.phone.expect_success(SIPP_TIMEOUT).await;
+    // The engine ends the operator's leg when the caller hangs up.
+    let operator_phone = operator.phone.expect_success(Duration::from_secs(30)).await;
+    let heard_by_caller = caller.ear.stop();
+    let heard_by_operator = operator.ear.stop();
+
+    // The caller heard the welcome first, then the menus and the hold message.
+    assert_heard_prompt_first(&heard_by_caller, "welcome");
+    assert_heard_prompt(&heard_by_caller, "main_menu");
+    assert_heard_prompt(&heard_by_caller, "personnel_menu");
+    assert_heard_prompt(&heard_by_caller, "please_hold");
+
+    // Both parties heard each other: the other side's recording, relayed packet for packet.
+    assert_heard_speech(&heard_by_caller, &speech_pcap(), 50, "the caller");
+    assert_heard_speech(&heard_by_operator, &speech_pcap(), 50, "operator 1001");
+
+    // The operator's phone was offered exactly this one call.
+    assert_eq!(
+        operator_phone.received_requests("INVITE").len(),
+        1,
+        "operator 1001 got one INVITE"
+    );
+    assert_eq!(
+        caller_phone.received_requests("BYE").len(),
+        0,
+        "the caller hung up, not the engine"
+    );
+
+    // The CRM opened one service request for the call, from the call record.
+    let sr =
+        wait_for_service_request(engine.http_addr, &caller.call_id, Duration::from_secs(10)).await;
+    assert_field(&sr, "call_id", &caller.call_id);
+    // `number` is the SR's own number, the one the caller quotes in later contacts.
+    assert!(
+        field(&sr, "number").is_some_and(|n| !n.is_empty()),
+        "the SR has a number: {sr:#}"
+    );
+    if sr.get("dialled_number").is_some() {
+        assert_field(&sr, "dialled_number", TOLL_FREE);
+    }
+    assert_field(&sr, "caller_number", CALLER_NUMBER);
+    assert_field(&sr, "service_area", "personnel");
+    assert_field(&sr, "request_type", "information");
+    assert_field(&sr, "queue", "personnel-info");
+    assert_outcome(&sr, "answered");
+    assert_eq!(
+        ivr_value(&sr, "service_area").as_deref(),
+        Some("personnel"),
+        "IVR data of {sr:#}"
+    );
+    assert_eq!(
+        ivr_value(&sr, "request_type").as_deref(),
+        Some("information"),
+        "IVR data of {sr:#}"
+    );
+    if let Some(agent) = answering_agent(&sr) {
+        assert_eq!(agent, "1001", "the SR names the operator who answered");
+    }
+    let all = service_requests_for_call(engine.http_addr, &caller.call_id);
+    assert_eq!(
+        all.len(),
+        1,
+        "exactly one service request for the call: {all:#?}"
+    );
+
+    engine.shutdown().await;
+    keep_logs_if_asked(data);
+}
