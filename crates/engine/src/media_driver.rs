@@ -163,12 +163,29 @@ impl LegTask {
                             telephone_event_pt = te;
                         }
                         MediaCommand::Play { prompts, then_loop, token } => {
+                            let now = Instant::now();
                             let audio = self.encoded(&prompts, codec);
-                            playing = Some(Playing {
-                                playout: Playout::sequence(audio, codec, false, Instant::now()),
+                            let mut play = Playing {
+                                playout: Playout::sequence(audio, codec, false, now),
                                 token,
                                 then_loop,
-                            });
+                            };
+                            // Nothing to say first (or nothing found): straight to the loop, or
+                            // done at once. Pacing only wakes up for audio that exists.
+                            if play.playout.is_finished() {
+                                match play.then_loop.take() {
+                                    Some(name) => {
+                                        let audio = self.encoded(std::slice::from_ref(&name), codec);
+                                        play.playout = Playout::sequence(audio, codec, true, now);
+                                    }
+                                    None => {
+                                        let _ = self.events.send((self.leg, MediaEvent::PlaybackFinished { token }));
+                                        playing = None;
+                                        continue;
+                                    }
+                                }
+                            }
+                            playing = Some(play);
                         }
                         MediaCommand::StopPlayback => playing = None,
                         MediaCommand::Bridge { peer } => {
