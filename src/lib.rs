@@ -235,6 +235,9 @@ impl Config {
     }
 }
 
+/// How long shutdown waits for queued CTI events to reach the CRM.
+const CTI_FLUSH: Duration = Duration::from_secs(10);
+
 /// A running centralino.
 pub struct Running {
     pub sip_addr: SocketAddr,
@@ -242,7 +245,7 @@ pub struct Running {
     pub http_addr: SocketAddr,
     stop: watch::Sender<bool>,
     engine: JoinHandle<Result<(), engine::EngineError>>,
-    crm: Option<JoinHandle<()>>,
+    crm: Option<(watch::Sender<bool>, JoinHandle<()>)>,
     cti: JoinHandle<()>,
 }
 
@@ -328,20 +331,11 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         &config.resolve(&config.prompts_dir),
     )?;
     let (stop, stop_rx) = watch::channel(false);
-    let (crm_task, grpc_addr, http_addr, cti_url) = match &config.crm {
+    let (crm, grpc_addr, http_addr, cti_url) = match &config.crm {
         CrmMode::Embedded => {
             let (grpc_addr, http_addr, crm_stop, task) = start_crm(&config).await?;
-            // The CRM stops after the engine, so that the last call records get through.
-            let mut engine_stopped = stop_rx.clone();
-            let crm_task = tokio::spawn(async move {
-                let _ = engine_stopped.wait_for(|s| *s).await;
-                // Give the CTI queue a moment to flush the last records.
-                tokio::time::sleep(Duration::from_millis(300)).await;
-                let _ = crm_stop.send(true);
-                let _ = task.await;
-            });
             (
-                Some(crm_task),
+                Some((crm_stop, task)),
                 grpc_addr,
                 http_addr,
                 format!("http://{grpc_addr}"),
@@ -374,7 +368,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         http_addr,
         stop,
         engine: engine_task,
-        crm: crm_task,
+        crm,
         cti: cti_task,
     })
 }
@@ -389,10 +383,17 @@ impl Running {
             Ok(Err(e)) => tracing::error!(error = %e, "engine stopped with an error"),
             Err(e) => tracing::error!(error = %e, "engine task failed"),
         }
-        if let Some(crm) = self.crm {
+        // The engine is gone, so the CTI queue is closed: let it deliver the last call
+        // records (it retries while the CRM is up), then stop the CRM.
+        let mut cti = self.cti;
+        if tokio::time::timeout(CTI_FLUSH, &mut cti).await.is_err() {
+            tracing::warn!("call records still undelivered after {CTI_FLUSH:?}: dropped");
+            cti.abort();
+        }
+        if let Some((crm_stop, crm)) = self.crm {
+            let _ = crm_stop.send(true);
             let _ = crm.await;
         }
-        self.cti.abort();
     }
 }
 

@@ -15,7 +15,7 @@ use common::*;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_operator_idle_the_longest_gets_the_call() {
-    let _serial = one_story_at_a_time();
+    let _serial = one_story_at_a_time().await;
     let (engine, data) = start_demo(|_| {}).await;
     let logs = log_dir(&data);
     let ivr = IvrTiming::from_prompts();
@@ -88,7 +88,7 @@ async fn the_operator_idle_the_longest_gets_the_call() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn queued_callers_are_served_in_arrival_order() {
-    let _serial = one_story_at_a_time();
+    let _serial = one_story_at_a_time().await;
     let (engine, data) = start_demo(|_| {}).await;
     let logs = log_dir(&data);
     let ivr = IvrTiming::from_prompts();

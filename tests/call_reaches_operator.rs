@@ -13,7 +13,7 @@ use common::*;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn caller_picks_personnel_information_and_talks_with_the_operator() {
-    let _serial = one_story_at_a_time();
+    let _serial = one_story_at_a_time().await;
     let (engine, data) = start_demo(|_| {}).await;
     let logs = log_dir(&data);
     let ivr = IvrTiming::from_prompts();

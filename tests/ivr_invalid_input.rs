@@ -15,7 +15,7 @@ use common::*;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn second_invalid_choice_at_the_top_menu_says_goodbye_and_hangs_up() {
-    let _serial = one_story_at_a_time();
+    let _serial = one_story_at_a_time().await;
     let (engine, data) = start_demo(|_| {}).await;
     let logs = log_dir(&data);
     let ivr = IvrTiming::from_prompts();
@@ -63,7 +63,7 @@ async fn second_invalid_choice_at_the_top_menu_says_goodbye_and_hangs_up() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn second_invalid_choice_in_the_personnel_menu_goes_to_the_personnel_group() {
-    let _serial = one_story_at_a_time();
+    let _serial = one_story_at_a_time().await;
     let (engine, data) = start_demo(|_| {}).await;
     let logs = log_dir(&data);
     let ivr = IvrTiming::from_prompts();

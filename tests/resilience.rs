@@ -15,7 +15,7 @@ use common::*;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn caller_cancels_while_ringing() {
-    let _serial = one_story_at_a_time();
+    let _serial = one_story_at_a_time().await;
     let (engine, data) = start_demo(|config| config.answer_delay = Duration::from_secs(10)).await;
     let logs = log_dir(&data);
 
@@ -51,7 +51,7 @@ async fn caller_cancels_while_ringing() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn caller_hangs_up_while_queued() {
-    let _serial = one_story_at_a_time();
+    let _serial = one_story_at_a_time().await;
     let (engine, data) = start_demo(|_| {}).await;
     let logs = log_dir(&data);
     let ivr = IvrTiming::from_prompts();
@@ -90,7 +90,7 @@ async fn caller_hangs_up_while_queued() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn garbage_on_the_sip_port_does_not_stop_the_service() {
-    let _serial = one_story_at_a_time();
+    let _serial = one_story_at_a_time().await;
     let (engine, data) = start_demo(|_| {}).await;
     let logs = log_dir(&data);
 

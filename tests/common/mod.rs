@@ -24,7 +24,7 @@ use std::net::{SocketAddr, TcpStream, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -75,11 +75,11 @@ pub fn speech_pcap() -> PathBuf {
 }
 
 /// One story at a time inside a test binary: two CPU cores, real-time prompts and DTMF timing.
-pub fn one_story_at_a_time() -> MutexGuard<'static, ()> {
-    static SERIAL: Mutex<()> = Mutex::new(());
-    SERIAL
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+/// An async mutex, since the guard is held across the whole (async) story; tokio's mutex works
+/// across the separate runtimes of `#[tokio::test]`s, and a failed story does not poison it.
+pub async fn one_story_at_a_time() -> tokio::sync::MutexGuard<'static, ()> {
+    static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    SERIAL.lock().await
 }
 
 /// A Call-ID no other run or story uses (SIPp's `-cid_str`, without `%` so it is literal).
@@ -552,9 +552,7 @@ pub fn parse_message_log(log: &str) -> Vec<TracedMessage> {
 
 /// "2026-11-23 18:22:00.362861" (or with a tab) as UTC.
 fn parse_utc_stamp(stamp: &str) -> Option<SystemTime> {
-    let mut parts = stamp
-        .split(|c: char| c == ' ' || c == '\t')
-        .filter(|s| !s.is_empty());
+    let mut parts = stamp.split([' ', '\t']).filter(|s| !s.is_empty());
     let date = parts.next()?;
     let time = parts.next()?;
     let mut d = date.split('-').map(|p| p.parse::<i64>());

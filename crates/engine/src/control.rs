@@ -89,6 +89,10 @@ struct Call {
     dialog: Option<Dialog>,
     leg: LegId,
     answer_sdp: Vec<u8>,
+    /// The caller's negotiated codec and telephone-event payload type: the operator leg is
+    /// offered exactly these, since RTP is relayed packet for packet (no transcoding yet).
+    codec: Codec,
+    telephone_event_pt: Option<u8>,
     phase: Phase,
     answer_at: Option<Instant>,
     ivr: Option<Session>,
@@ -108,9 +112,8 @@ struct Call {
 struct Agent {
     password: String,
     queues: Vec<String>,
-    /// Where to send INVITEs: the registered Contact and the address the REGISTER came from.
+    /// Where to send INVITEs: the registered Contact and the address to send to.
     contact: Option<(Uri, SocketAddr)>,
-    ready: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -140,6 +143,8 @@ pub struct CallControl {
     next_leg: u64,
     next_token: u64,
     draining: bool,
+    /// Set by `hang_up_all`: no more offers to operators.
+    hanging_up: bool,
     stats: ControlStats,
 }
 
@@ -199,7 +204,6 @@ impl CallControl {
                     password: a.password.clone(),
                     queues,
                     contact: None,
-                    ready: false,
                 },
             );
         }
@@ -223,6 +227,7 @@ impl CallControl {
             next_leg: 1,
             next_token: 1,
             draining: false,
+            hanging_up: false,
             stats: ControlStats::default(),
         })
     }
@@ -242,11 +247,6 @@ impl CallControl {
         self.acd.snapshot(now)
     }
 
-    /// Swap the IVR script: calls already in the IVR finish on the script they started with.
-    pub fn replace_script(&mut self, script: Arc<Script>) {
-        self.script = script;
-    }
-
     /// Stop taking calls: new INVITEs get 503 from now on.
     pub fn begin_shutdown(&mut self) {
         self.draining = true;
@@ -256,12 +256,26 @@ impl CallControl {
         self.calls.len()
     }
 
-    /// End every call (after the shutdown grace period).
+    /// End every call (after the shutdown grace period). Calls not yet with an operator go
+    /// first, so that an operator freed by a later hang-up is not offered one of them.
     pub fn hang_up_all(&mut self, now: Instant, legs: &mut dyn MediaLegs) {
-        let ids: Vec<acd::CallId> = self.calls.keys().copied().collect();
-        for id in ids {
+        self.draining = true;
+        self.hanging_up = true;
+        let mut ids: Vec<(bool, acd::CallId)> = self
+            .calls
+            .values()
+            .map(|c| (c.phase == Phase::Bridged, c.id))
+            .collect();
+        ids.sort();
+        for (_, id) in ids {
             self.end_call(now, id, CallOutcome::Failed, None, legs);
         }
+    }
+
+    /// Whether requests we sent (BYE, CANCEL, INVITE) still await their answers: at shutdown
+    /// the driver keeps serving until they are done, so that a lost BYE is retransmitted.
+    pub fn sip_busy(&self) -> bool {
+        self.endpoint.client_transaction_count() > 0
     }
 
     pub fn poll_output(&mut self) -> Option<Output> {
@@ -316,8 +330,13 @@ impl CallControl {
     pub fn handle_timeout(&mut self, now: Instant, legs: &mut dyn MediaLegs) {
         self.endpoint.handle_timeout(now);
         self.pump_endpoint(now, legs);
-        for change in self.registrar.handle_timeout(now) {
+        let expired = self.registrar.handle_timeout(now);
+        let any_expired = !expired.is_empty();
+        for change in expired {
             self.apply_binding_change(now, change);
+        }
+        if any_expired {
+            self.pump_acd(now, legs);
         }
         let due: Vec<acd::CallId> = self
             .calls
@@ -439,7 +458,7 @@ impl CallControl {
             Event::AckTimeout { tx, status } if (200..300).contains(&status) => {
                 if let Some(&id) = self.by_invite_tx.get(&tx) {
                     warn!("no ACK for our 200 OK: ending the call");
-                    self.end_call(now, id, CallOutcome::Failed, Some(Side::Operator), legs);
+                    self.end_call(now, id, CallOutcome::Failed, None, legs);
                 }
             }
             _ => {}
@@ -502,9 +521,21 @@ impl CallControl {
         }
     }
 
+    /// The call and side an in-dialog request belongs to: by Call-ID, and by tags once the
+    /// dialog exists (RFC 3261 12.2.2), so that a stray BYE with the right Call-ID and wrong
+    /// tags ends nothing.
     fn lookup(&self, request: &Request) -> Option<(acd::CallId, Side)> {
         let call_id = request.call_id().ok()?;
-        self.by_sip_call_id.get(call_id).copied()
+        let (id, side) = self.by_sip_call_id.get(call_id).copied()?;
+        let call = self.calls.get(&id)?;
+        let dialog = match side {
+            Side::Caller => call.dialog.as_ref(),
+            Side::Operator => call.agent.as_ref().and_then(|a| a.dialog.as_ref()),
+        };
+        match dialog {
+            Some(d) if !d.matches_request(request) => None,
+            _ => Some((id, side)),
+        }
     }
 
     fn handle_register(
@@ -540,9 +571,11 @@ impl CallControl {
                 };
                 let dest = contact_destination(&contact.uri, source);
                 agent.contact = Some((contact.uri, dest));
-                if self.config.registration_means_ready && !agent.ready {
-                    agent.ready = true;
-                    info!(agent = %aor_user, "operator registered and ready");
+                // Every registration (and refresh) says "ready": the ACD keeps an agent that
+                // is already ready in place, refuses one that is busy, and so puts back an
+                // operator it took out of rotation after a ring-no-answer.
+                if self.config.registration_means_ready {
+                    debug!(agent = %aor_user, "operator registered: ready");
                     let queues = agent.queues.clone();
                     self.acd_input(acd::Input::AgentReady {
                         agent: acd::AgentId(aor_user),
@@ -552,12 +585,18 @@ impl CallControl {
                 }
             }
             sip_transaction::BindingChange::Unregistered { aor_user, .. } => {
+                let remaining = self.registrar.bindings(&aor_user).first().map(|b| {
+                    (
+                        b.contact.uri.clone(),
+                        contact_destination(&b.contact.uri, b.source),
+                    )
+                });
                 let Some(agent) = self.agents.get_mut(&aor_user) else {
                     return;
                 };
-                agent.contact = None;
-                if agent.ready {
-                    agent.ready = false;
+                // Another binding of the same operator (a new NAT port) keeps them reachable.
+                agent.contact = remaining;
+                if agent.contact.is_none() {
                     info!(agent = %aor_user, "operator unregistered");
                     self.acd_input(acd::Input::AgentNotReady {
                         agent: acd::AgentId(aor_user),
@@ -662,6 +701,8 @@ impl CallControl {
             dialog: None,
             leg,
             answer_sdp: answer.to_string().into_bytes(),
+            codec: negotiated.codec,
+            telephone_event_pt: negotiated.telephone_event_pt,
             phase: Phase::Ringing,
             answer_at: Some(answer_at),
             ivr: None,
@@ -703,7 +744,9 @@ impl CallControl {
         ok.headers.push("Content-Type", "application/sdp");
         ok.body = call.answer_sdp.clone();
         let dialog = Dialog::uas(&call.invite, &ok).ok();
-        if self.endpoint.respond(now, tx, ok).is_err() {
+        if let Err(e) = self.endpoint.respond(now, tx, ok) {
+            warn!(error = %e, "cannot answer the call");
+            self.end_call(now, id, CallOutcome::Failed, None, legs);
             return;
         }
         let local_time =
@@ -745,6 +788,14 @@ impl CallControl {
         let Some(call) = self.calls.get(&id) else {
             return;
         };
+        if call.phase == Phase::Ringing {
+            // RFC 3261 14.2: a re-INVITE before our final response to the initial INVITE.
+            if let Ok(mut r) = self.endpoint.response(tx, 500, "Server Internal Error") {
+                r.headers.push("Retry-After", "2");
+                self.respond_with(now, tx, r);
+            }
+            return;
+        }
         let body = call.answer_sdp.clone();
         let Ok(mut ok) = self.endpoint.response(tx, 200, "OK") else {
             return;
@@ -806,7 +857,9 @@ impl CallControl {
         }
         if !ours || retransmission {
             if (200..300).contains(&status) {
-                self.ack_and_maybe_bye(now, tx, &response, !ours);
+                // A retransmitted 2xx (our ACK was lost) only needs the ACK again; a first
+                // 2xx for an offer we already dropped (the CANCEL crossed it) is hung up.
+                self.ack_and_maybe_bye(now, tx, &response, !ours && !retransmission);
             }
             return;
         }
@@ -828,7 +881,7 @@ impl CallControl {
         let Ok(mut dialog) = Dialog::uac(&invite, response) else {
             return;
         };
-        let dest = self.dialog_destination(&dialog, None);
+        let dest = self.dialog_destination(&dialog, uri_socket_addr(&invite.uri));
         if let Ok(ack) = dialog.ack_for_2xx(&invite) {
             self.endpoint.send_ack_2xx(ack, dest);
         }
@@ -954,7 +1007,17 @@ impl CallControl {
             leg: agent_leg.leg,
             command: MediaCommand::Close,
         });
-        let _ = self.endpoint.cancel(now, tx);
+        match agent_leg.dialog {
+            // Already answered and ACKed (e.g. unusable SDP): hang up, CANCEL is too late.
+            Some(mut dialog) => {
+                let bye = dialog.new_request(Method::Bye);
+                let dest = self.dialog_destination(&dialog, Some(agent_leg.dest));
+                let _ = self.endpoint.send_request(now, bye, dest);
+            }
+            None => {
+                let _ = self.endpoint.cancel(now, tx);
+            }
+        }
         if tell_acd {
             self.acd_input(acd::Input::OfferRejected {
                 call: id,
@@ -962,11 +1025,8 @@ impl CallControl {
                 now,
             });
         }
-        if let Some(agent) = self.agents.get_mut(&agent_leg.agent) {
-            // Ring-no-answer puts the operator out of rotation (the ACD's rule); in skeleton
-            // mode the next REGISTER refresh makes them ready again.
-            agent.ready = false;
-        }
+        // Ring-no-answer puts the operator out of rotation (the ACD's rule); in skeleton mode
+        // the next REGISTER refresh makes them ready again.
         true
     }
 
@@ -1098,7 +1158,7 @@ impl CallControl {
             now,
         }) {
             warn!(error = %e, "queue refused the call");
-            self.end_call(now, id, CallOutcome::Failed, Some(Side::Operator), legs);
+            self.end_call(now, id, CallOutcome::Failed, None, legs);
             return;
         }
         self.pump_acd(now, legs);
@@ -1107,6 +1167,9 @@ impl CallControl {
     fn pump_acd(&mut self, now: Instant, legs: &mut dyn MediaLegs) {
         loop {
             match self.acd.poll_output() {
+                acd::Output::Offer { .. } if self.hanging_up => {
+                    // The grace period is over and every call is being ended: ring nobody.
+                }
                 acd::Output::Offer {
                     call,
                     agent,
@@ -1250,7 +1313,14 @@ impl CallControl {
         };
         let mut invite = self.endpoint.new_request(Method::Invite, target, from, to);
         let session_id = self.rng.random::<u32>() as u64;
-        let offer = sdp::offer(local.ip(), local.port(), &Codec::ALL, 101, session_id, 1);
+        let offer = sdp::offer(
+            local.ip(),
+            local.port(),
+            &[call.codec],
+            call.telephone_event_pt.unwrap_or(101),
+            session_id,
+            1,
+        );
         invite.headers.push("Content-Type", "application/sdp");
         invite.body = offer.to_string().into_bytes();
         let call_info = call.sip_call_id.clone();
@@ -1320,13 +1390,21 @@ impl CallControl {
         self.by_invite_tx.remove(&call.invite_tx);
         self.by_leg.remove(&call.leg);
         // Caller leg.
-        if hung_up_by != Some(Side::Caller) {
+        if call.phase == Phase::Ringing && call.dialog.is_none() {
+            // Not answered yet: the INVITE still needs its final response (a CANCEL already
+            // got its 487). A BYE on the early dialog is answered 487 (RFC 3261 15.1.2).
+            if outcome != CallOutcome::Cancelled {
+                let (status, reason) = match hung_up_by {
+                    Some(Side::Caller) => (487, "Request Terminated"),
+                    _ => (480, "Temporarily Unavailable"),
+                };
+                self.respond(now, call.invite_tx, status, reason, None);
+            }
+        } else if hung_up_by != Some(Side::Caller) {
             if let Some(dialog) = call.dialog.as_mut() {
                 let bye = dialog.new_request(Method::Bye);
                 let dest = self.dialog_destination(dialog, Some(call.source));
                 let _ = self.endpoint.send_request(now, bye, dest);
-            } else if call.phase == Phase::Ringing && outcome != CallOutcome::Cancelled {
-                self.respond(now, call.invite_tx, 480, "Temporarily Unavailable", None);
             }
         }
         self.outputs.push_back(Output::Media {
@@ -1429,7 +1507,12 @@ impl CallControl {
     /// Where in-dialog requests go: the remote target (RFC 3261 12.2.1.1) resolved to an
     /// address; without a usable numeric host, the address the dialog's request came from.
     fn dialog_destination(&self, dialog: &Dialog, fallback: Option<SocketAddr>) -> SocketAddr {
-        uri_socket_addr(dialog.remote_target())
+        // With a route set the request goes to its first entry (RFC 3261 12.2.1.1, 8.1.2).
+        let next_hop = dialog
+            .route_set()
+            .first()
+            .map_or(dialog.remote_target(), |r| &r.uri);
+        uri_socket_addr(next_hop)
             .or(fallback)
             .unwrap_or(self.config.sip_addr)
     }

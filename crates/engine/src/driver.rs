@@ -15,6 +15,9 @@ use crate::cti::CtiSink;
 use crate::media_driver::MediaManager;
 use crate::{Engine, EngineError};
 
+/// After the final hang-up, how long to wait for the BYEs and CANCELs to be answered.
+const FINAL_ANSWERS: Duration = Duration::from_secs(2);
+
 /// Largest SIP datagram we accept (RFC 3261 18.1.1 allows up to 65535 over UDP).
 const MAX_DATAGRAM: usize = 65_535;
 
@@ -36,6 +39,7 @@ pub(crate) async fn run(
     let mut buf = vec![0u8; MAX_DATAGRAM];
     tokio::pin!(shutdown);
     let mut draining_until: Option<Instant> = None;
+    let mut hung_up = false;
     loop {
         while let Some(out) = core.poll_output() {
             match out {
@@ -45,23 +49,22 @@ pub(crate) async fn run(
             }
         }
         if let Some(until) = draining_until {
-            if core.active_calls() == 0 {
-                info!("all calls finished: engine stopped");
-                return Ok(());
-            }
-            if Instant::now() >= until {
+            let now = Instant::now();
+            if core.active_calls() > 0 && now >= until && !hung_up {
                 warn!(
                     calls = core.active_calls(),
                     "shutdown grace period over: hanging up"
                 );
-                core.hang_up_all(Instant::now(), &mut media);
-                while let Some(out) = core.poll_output() {
-                    match out {
-                        Output::Transmit { to, bytes } => send(&socket, to, &bytes).await,
-                        Output::Media { leg, command } => media.command(leg, command),
-                        Output::Cti(event) => cti.send(event),
-                    }
-                }
+                core.hang_up_all(now, &mut media);
+                hung_up = true;
+                // A little longer for the BYEs and CANCELs just sent to be answered.
+                draining_until = Some(now + FINAL_ANSWERS);
+                continue;
+            }
+            let settled = core.active_calls() == 0 && !core.sip_busy();
+            let out_of_time = now >= until && (hung_up || core.active_calls() == 0);
+            if settled || out_of_time {
+                info!("all calls finished: engine stopped");
                 return Ok(());
             }
         }

@@ -214,7 +214,13 @@ impl LegTask {
                 }
                 () = tokio::time::sleep_until(sleep_until), if deadline.is_some() => {
                     let now = Instant::now();
-                    let Some(remote) = self.shared.remote() else { continue };
+                    let Some(remote) = self.shared.remote() else {
+                        // Nowhere to send (no SDP address yet): drop the playback rather than
+                        // wake up for it again and again.
+                        warn!(leg = %self.leg, "playback without a remote address: stopped");
+                        playing = None;
+                        continue;
+                    };
                     if let Some(p) = playing.as_mut() {
                         while let Some(pkt) = p.playout.poll_transmit(now, &mut self.sender) {
                             let _ = socket.send_to(&pkt, remote).await;

@@ -354,6 +354,19 @@ fn call_goes_through_ivr_and_queue_to_the_operator_and_leaves_a_call_record() {
         d.media
             .contains(&(agent_leg, MediaCommand::Bridge { peer: caller_leg }))
     );
+    // The phone did not get our ACK and sends its 200 again: ACK again, and nothing else
+    // (above all no BYE: the operator stays connected).
+    let d = sim.send_msg(PHONE_1001, answer(&agent_invite, 31000));
+    assert_eq!(
+        d.requests(Method::Ack).len(),
+        1,
+        "the retransmitted 200 is ACKed again"
+    );
+    assert!(
+        d.requests(Method::Bye).is_empty(),
+        "a retransmitted 200 must not hang up"
+    );
+    assert!(d.media.is_empty() && d.cti.is_empty());
 
     // Talk, then the caller hangs up: 200, BYE to the operator, call record.
     sim.advance(Duration::from_secs(30));
@@ -580,4 +593,35 @@ fn every_rfc4475_message_is_answered_or_dropped_without_panic() {
     // Still serving afterwards.
     let d = sim.send(CALLER, &invite("after-torture", "3339999999"));
     assert!(d.statuses().contains(&200));
+}
+
+#[test]
+fn a_waiting_caller_hears_position_then_hold_music_again() {
+    let mut sim = Sim::new(&[]);
+    queue_call(&mut sim, "waiting-1", "3330000201");
+    queue_call(&mut sim, "waiting-2", "3330000202");
+    let second_leg = sim.legs.opened[1];
+    // The default announcement interval is 30 s.
+    let d = sim.advance(Duration::from_secs(31));
+    let announcement = d
+        .media
+        .iter()
+        .rev()
+        .find_map(|(leg, c)| match c {
+            MediaCommand::Play {
+                prompts, then_loop, ..
+            } if *leg == second_leg => Some((prompts.clone(), then_loop.clone())),
+            _ => None,
+        })
+        .expect("the second caller hears an announcement");
+    assert_eq!(
+        announcement.0,
+        ["queue_position", "digit_2"],
+        "second in line"
+    );
+    assert_eq!(
+        announcement.1.as_deref(),
+        Some("hold_music"),
+        "then the music again"
+    );
 }
