@@ -1400,12 +1400,14 @@ impl CallControl {
                 };
                 self.respond(now, call.invite_tx, status, reason, None);
             }
-        } else if hung_up_by != Some(Side::Caller) {
-            if let Some(dialog) = call.dialog.as_mut() {
-                let bye = dialog.new_request(Method::Bye);
-                let dest = self.dialog_destination(dialog, Some(call.source));
-                let _ = self.endpoint.send_request(now, bye, dest);
-            }
+        } else if let Some(dialog) = call
+            .dialog
+            .as_mut()
+            .filter(|_| hung_up_by != Some(Side::Caller))
+        {
+            let bye = dialog.new_request(Method::Bye);
+            let dest = self.dialog_destination(dialog, Some(call.source));
+            let _ = self.endpoint.send_request(now, bye, dest);
         }
         self.outputs.push_back(Output::Media {
             leg: call.leg,
