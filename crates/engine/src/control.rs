@@ -1185,26 +1185,23 @@ impl CallControl {
                 } => {
                     self.announce(call, position, average_wait);
                 }
-                acd::Output::OfferTimedOut { call, agent: _ } => {
-                    // The ACD already put the call back in its queue and the agent out of
-                    // rotation: only the ringing phone is left to stop.
+                // The ACD already put the call back in its queue (and, on a timeout, the
+                // operator out of rotation): only the ringing phone is left to stop.
+                acd::Output::OfferTimedOut { call, .. }
+                | acd::Output::OfferCancelled { call, .. } => {
                     let tx = self
                         .calls
                         .get(&call)
                         .and_then(|c| c.agent.as_ref())
                         .map(|a| a.tx);
                     if let Some(tx) = tx {
-                        self.drop_operator_leg(now, call, tx, "ring timeout", false);
-                    }
-                }
-                acd::Output::OfferCancelled { call, agent: _ } => {
-                    let tx = self
-                        .calls
-                        .get(&call)
-                        .and_then(|c| c.agent.as_ref())
-                        .map(|a| a.tx);
-                    if let Some(tx) = tx {
-                        self.drop_operator_leg(now, call, tx, "offer withdrawn", false);
+                        self.drop_operator_leg(
+                            now,
+                            call,
+                            tx,
+                            "offer timed out or withdrawn",
+                            false,
+                        );
                     }
                 }
                 acd::Output::Timeout(deadline) => {
