@@ -50,9 +50,10 @@ fn torture_messages_do_not_stop_the_running_server() {
         "the run inside the network namespace failed ({}):\n{stdout}\n{stderr}",
         output.status
     );
+    // libtest prints "test NAME ... " before the child's own line.
     let summary = stdout
         .lines()
-        .find(|l| l.starts_with("torture: 49 messages sent"))
+        .find_map(|l| l.find("torture: 49 messages sent").map(|at| &l[at..]))
         .unwrap_or_else(|| panic!("the child ran the story:\n{stdout}"));
     println!("{summary}");
 }
