@@ -1095,29 +1095,14 @@ impl CallControl {
                 }
                 ivr::Output::RecordVoicemail { data, .. } => {
                     // Voicemail recording is not built yet: close the call politely.
-                    call.ivr_data = flatten_call_data(&data);
-                    call.ivr = None;
-                    self.end_call(
-                        now,
-                        id,
-                        CallOutcome::ReleasedByIvr,
-                        Some(Side::Operator),
-                        legs,
-                    );
+                    let data = flatten_call_data(&data);
+                    self.release_by_ivr(now, id, data, legs);
                     return;
                 }
                 ivr::Output::Hangup { reason } => {
                     let mut data = flatten_call_data(session.data());
                     data.push(("ivr_hangup_reason".into(), format!("{reason:?}")));
-                    call.ivr_data = data;
-                    call.ivr = None;
-                    self.end_call(
-                        now,
-                        id,
-                        CallOutcome::ReleasedByIvr,
-                        Some(Side::Operator),
-                        legs,
-                    );
+                    self.release_by_ivr(now, id, data, legs);
                     return;
                 }
                 ivr::Output::Timeout(deadline) => {
@@ -1127,6 +1112,22 @@ impl CallControl {
                 _ => {}
             }
         }
+    }
+
+    /// The IVR closed the call: keep what it learned for the call record, hang up the caller.
+    fn release_by_ivr(
+        &mut self,
+        now: Instant,
+        id: acd::CallId,
+        data: Vec<(String, String)>,
+        legs: &mut dyn MediaLegs,
+    ) {
+        if let Some(call) = self.calls.get_mut(&id) {
+            call.ivr_data = data;
+            call.ivr = None;
+            call.ivr_deadline = None;
+        }
+        self.end_call(now, id, CallOutcome::ReleasedByIvr, None, legs);
     }
 
     // ----- ACD -----------------------------------------------------------------------------
@@ -1422,15 +1423,14 @@ impl CallControl {
                 command: MediaCommand::Close,
             });
             match agent_leg.dialog.as_mut() {
-                Some(dialog)
-                    if hung_up_by != Some(Side::Operator) || outcome != CallOutcome::Answered =>
-                {
-                    if hung_up_by != Some(Side::Operator) {
-                        let bye = dialog.new_request(Method::Bye);
-                        let _ = self.endpoint.send_request(now, bye, agent_leg.dest);
-                    }
+                // The operator hung up: nothing left to end on that side.
+                Some(_) if hung_up_by == Some(Side::Operator) => {}
+                Some(dialog) => {
+                    let bye = dialog.new_request(Method::Bye);
+                    let dest = self.dialog_destination(dialog, Some(agent_leg.dest));
+                    let _ = self.endpoint.send_request(now, bye, dest);
                 }
-                Some(_) => {}
+                // Still ringing: CANCEL (sent once a provisional arrived, RFC 3261 9.1).
                 None => {
                     let _ = self.endpoint.cancel(now, agent_leg.tx);
                 }
