@@ -43,18 +43,11 @@ pub struct Config {
     /// The store's URL; `None` = SQLite in `data_dir`. `postgres://...` for PostgreSQL.
     pub database_url: Option<String>,
     pub crm: CrmMode,
-    pub domain: String,
-    pub media_ip: IpAddr,
     pub ivr_script: PathBuf,
     pub prompts_dir: PathBuf,
-    pub answer_delay: Duration,
-    pub hours_override: Option<bool>,
-    pub utc_offset_minutes: i32,
-    pub registration_means_ready: bool,
-    pub agents: Vec<AgentConfig>,
-    pub queues: BTreeMap<String, QueueSettings>,
-    pub shutdown_grace: Duration,
-    pub rng_seed: Option<u64>,
+    /// Everything the engine itself is configured with (its `sip_addr` is filled in when the
+    /// SIP socket is bound).
+    pub engine: EngineConfig,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -195,20 +188,23 @@ impl Config {
             assets_dir: assets_dir.to_path_buf(),
             database_url: file.store.database_url,
             crm,
-            domain: file.sip.domain,
-            media_ip: file.media.ip,
             ivr_script: file.ivr.script,
             prompts_dir: file.ivr.prompts,
-            answer_delay: Duration::from_secs_f64(file.ivr.answer_delay),
-            hours_override,
-            utc_offset_minutes: file.ivr.utc_offset_minutes,
-            registration_means_ready: file.operators.registration_means_ready,
-            agents: file.agents,
-            queues: file.queues,
-            shutdown_grace: Duration::from_secs_f64(
-                file.shutdown_grace.unwrap_or(30.0).clamp(0.0, 3600.0),
-            ),
-            rng_seed: None,
+            engine: EngineConfig {
+                domain: file.sip.domain,
+                media_ip: file.media.ip,
+                answer_delay: Duration::from_secs_f64(file.ivr.answer_delay),
+                hours_override,
+                utc_offset_minutes: file.ivr.utc_offset_minutes,
+                registration_means_ready: file.operators.registration_means_ready,
+                agents: file.agents,
+                queues: file.queues,
+                shutdown_grace: Duration::from_secs_f64(
+                    file.shutdown_grace.unwrap_or(30.0).clamp(0.0, 3600.0),
+                ),
+                rng_seed: None,
+                sip_addr: file.sip.listen,
+            },
         })
     }
 
@@ -222,7 +218,7 @@ impl Config {
         config.grpc_listen = any;
         config.http_listen = any;
         config.data_dir = data_dir.to_path_buf();
-        config.shutdown_grace = Duration::from_secs(2);
+        config.engine.shutdown_grace = Duration::from_secs(2);
         config
     }
 
@@ -345,17 +341,8 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     };
     let (cti, cti_task) = GrpcCti::start(&cti_url).map_err(StartError::Cti)?;
     let engine_config = EngineConfig {
-        domain: config.domain.clone(),
-        media_ip: config.media_ip,
-        answer_delay: config.answer_delay,
-        hours_override: config.hours_override,
-        utc_offset_minutes: config.utc_offset_minutes,
-        registration_means_ready: config.registration_means_ready,
-        agents: config.agents.clone(),
-        queues: config.queues.clone(),
-        shutdown_grace: config.shutdown_grace,
-        rng_seed: config.rng_seed,
         sip_addr: config.sip_listen,
+        ..config.engine.clone()
     };
     let engine = Engine::bind(engine_config, config.sip_listen, assets, clock).await?;
     let sip_addr = engine.sip_addr();
@@ -410,10 +397,10 @@ mod tests {
         let config = Config::load(&root().join("deploy/demo.toml"), &root()).unwrap();
         assert_eq!(config.sip_listen, "127.0.0.1:5060".parse().unwrap());
         assert_eq!(config.crm, CrmMode::Embedded);
-        assert_eq!(config.hours_override, Some(true));
-        let ids: Vec<&str> = config.agents.iter().map(|a| a.id.as_str()).collect();
+        assert_eq!(config.engine.hours_override, Some(true));
+        let ids: Vec<&str> = config.engine.agents.iter().map(|a| a.id.as_str()).collect();
         assert_eq!(ids, ["1001", "1002", "1003"]);
-        assert!(config.registration_means_ready);
+        assert!(config.engine.registration_means_ready);
         assert_eq!(config.data_dir, root().join("data"));
     }
 

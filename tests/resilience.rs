@@ -16,7 +16,8 @@ use common::*;
 #[tokio::test(flavor = "multi_thread")]
 async fn caller_cancels_while_ringing() {
     let _serial = one_story_at_a_time().await;
-    let (engine, data) = start_demo(|config| config.answer_delay = Duration::from_secs(10)).await;
+    let (engine, data) =
+        start_demo(|config| config.engine.answer_delay = Duration::from_secs(10)).await;
     let logs = log_dir(&data);
 
     // 180, one second of ringing, CANCEL; 200 for the CANCEL, 487 for the INVITE, ACK.
