@@ -639,15 +639,10 @@ impl CallControl {
             self.respond(now, tx, 488, "Not Acceptable Here", None);
             return;
         };
-        let leg = self.new_leg();
-        let local = match legs.open(leg) {
-            Ok(addr) => addr,
-            Err(e) => {
-                warn!(error = %e, "no RTP port for a new call");
-                self.stats.calls_rejected += 1;
-                self.respond(now, tx, 503, "Service Unavailable", None);
-                return;
-            }
+        let Some((leg, local)) = self.open_leg(legs, "a new call") else {
+            self.stats.calls_rejected += 1;
+            self.respond(now, tx, 503, "Service Unavailable", None);
+            return;
         };
         let session_id = self.rng.random::<u32>() as u64;
         let (answer, negotiated) =
@@ -1257,28 +1252,15 @@ impl CallControl {
     ) {
         let contact = self.agents.get(&agent_id).and_then(|a| a.contact.clone());
         let Some((target, dest)) = contact else {
-            self.acd_input(acd::Input::OfferRejected {
-                call: id,
-                agent: acd::AgentId(agent_id),
-                now,
-            });
+            self.reject_offer(now, id, agent_id);
             return;
         };
         if !self.calls.contains_key(&id) {
             return;
         }
-        let leg = self.new_leg();
-        let local = match legs.open(leg) {
-            Ok(a) => a,
-            Err(e) => {
-                warn!(error = %e, "no RTP port for the operator leg");
-                self.acd_input(acd::Input::OfferRejected {
-                    call: id,
-                    agent: acd::AgentId(agent_id),
-                    now,
-                });
-                return;
-            }
+        let Some((leg, local)) = self.open_leg(legs, "the operator leg") else {
+            self.reject_offer(now, id, agent_id);
+            return;
         };
         let call = self.calls.get(&id).expect("checked above");
         let domain = self.config.domain.clone();
@@ -1327,11 +1309,7 @@ impl CallControl {
                 leg,
                 command: MediaCommand::Close,
             });
-            self.acd_input(acd::Input::OfferRejected {
-                call: id,
-                agent: acd::AgentId(agent_id),
-                now,
-            });
+            self.reject_offer(now, id, agent_id);
             return;
         };
         let invite = self.endpoint.client_request(tx).cloned().unwrap_or(invite);
@@ -1475,10 +1453,26 @@ impl CallControl {
 
     // ----- helpers -------------------------------------------------------------------------
 
-    fn new_leg(&mut self) -> LegId {
+    /// A new media leg with its RTP address; `None` (logged) when no socket can be had.
+    fn open_leg(&mut self, legs: &mut dyn MediaLegs, what: &str) -> Option<(LegId, SocketAddr)> {
         let leg = LegId(self.next_leg);
         self.next_leg += 1;
-        leg
+        match legs.open(leg) {
+            Ok(local) => Some((leg, local)),
+            Err(e) => {
+                warn!(error = %e, "no RTP port for {what}");
+                None
+            }
+        }
+    }
+
+    /// The offer could not even be made: the call goes back to its queue.
+    fn reject_offer(&mut self, now: Instant, id: acd::CallId, agent_id: String) {
+        self.acd_input(acd::Input::OfferRejected {
+            call: id,
+            agent: acd::AgentId(agent_id),
+            now,
+        });
     }
 
     fn respond(
