@@ -43,6 +43,10 @@ pub struct Config {
     /// The store's URL; `None` = SQLite in `data_dir`. `postgres://...` for PostgreSQL.
     pub database_url: Option<String>,
     pub crm: CrmMode,
+    /// A file holding the engine's service credential (the CTI link's bearer token).
+    /// `CENTRALINO_CTI_TOKEN` in the environment takes precedence. With neither, an embedded
+    /// CRM gets a fresh random credential per run; a separate CRM refuses to start.
+    pub cti_token_file: Option<PathBuf>,
     pub ivr_script: PathBuf,
     pub prompts_dir: PathBuf,
     /// Everything the engine itself is configured with (its `sip_addr` is filled in when the
@@ -78,6 +82,28 @@ struct FileConfig {
     queues: BTreeMap<String, QueueSettings>,
     #[serde(default)]
     shutdown_grace: Option<f64>,
+    #[serde(default)]
+    engine: EngineSection,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EngineSection {
+    /// This engine's name in call IDs.
+    #[serde(default = "default_node")]
+    node: String,
+}
+
+impl Default for EngineSection {
+    fn default() -> Self {
+        Self {
+            node: default_node(),
+        }
+    }
+}
+
+fn default_node() -> String {
+    "cn".into()
 }
 
 #[derive(Debug, Deserialize)]
@@ -118,6 +144,9 @@ struct CrmSection {
     http_listen: SocketAddr,
     #[serde(default)]
     url: Option<String>,
+    /// A file holding the engine's service credential for the CTI link.
+    #[serde(default)]
+    token_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -174,6 +203,17 @@ impl Config {
                 "ivr.answer_delay must be between 0 and 60 seconds".into(),
             ));
         }
+        let node = &file.engine.node;
+        if node.is_empty()
+            || node.len() > 32
+            || !node
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        {
+            return Err(parse_err(format!(
+                "engine.node must be 1 to 32 of a-z, 0-9 and -, not {node:?}"
+            )));
+        }
         let mut seen = std::collections::HashSet::new();
         for a in &file.agents {
             if !seen.insert(a.id.clone()) {
@@ -188,6 +228,7 @@ impl Config {
             assets_dir: assets_dir.to_path_buf(),
             database_url: file.store.database_url,
             crm,
+            cti_token_file: file.crm.token_file.map(|p| assets_dir.join(p)),
             ivr_script: file.ivr.script,
             prompts_dir: file.ivr.prompts,
             engine: EngineConfig {
@@ -202,6 +243,8 @@ impl Config {
                 shutdown_grace: Duration::from_secs_f64(
                     file.shutdown_grace.unwrap_or(30.0).clamp(0.0, 3600.0),
                 ),
+                node: file.engine.node,
+                call_id_epoch: None,
                 rng_seed: None,
                 sip_addr: file.sip.listen,
             },
@@ -259,6 +302,49 @@ pub enum StartError {
     },
     #[error("cti: {0}")]
     Cti(String),
+    #[error(
+        "the CTI link needs the engine's service credential: set CENTRALINO_CTI_TOKEN or \
+         crm.token_file (at least {} characters), the same for engine and CRM",
+        crm::MIN_TOKEN_LEN
+    )]
+    NoCtiToken,
+    #[error("{path}: cannot read the service credential: {source}")]
+    CtiTokenFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// The environment variable that carries the engine's service credential.
+pub const CTI_TOKEN_ENV: &str = "CENTRALINO_CTI_TOKEN";
+
+impl Config {
+    /// The configured service credential: the environment first, then the token file.
+    pub fn cti_token(&self) -> Result<Option<String>, StartError> {
+        if let Ok(token) = std::env::var(CTI_TOKEN_ENV)
+            && !token.trim().is_empty()
+        {
+            return Ok(Some(token.trim().to_owned()));
+        }
+        let Some(path) = &self.cti_token_file else {
+            return Ok(None);
+        };
+        let text = std::fs::read_to_string(path).map_err(|source| StartError::CtiTokenFile {
+            path: path.clone(),
+            source,
+        })?;
+        Ok(Some(text.trim().to_owned()).filter(|t| !t.is_empty()))
+    }
+}
+
+/// A fresh credential for an engine and CRM in one process: 32 random alphanumerics.
+fn generated_token() -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut rng = rand::rng();
+    (0..32)
+        .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
+        .collect()
 }
 
 async fn bind_tcp(addr: SocketAddr) -> Result<tokio::net::TcpListener, StartError> {
@@ -293,10 +379,13 @@ async fn stop_signal(mut rx: watch::Receiver<bool>) {
     let _ = rx.wait_for(|stop| *stop).await;
 }
 
-/// Start the CRM service alone (`centralino crm`).
+/// Start the CRM service alone (`centralino crm`), accepting CTI calls that present `token`.
 pub async fn start_crm(
     config: &Config,
+    token: &str,
 ) -> Result<(SocketAddr, SocketAddr, watch::Sender<bool>, JoinHandle<()>), StartError> {
+    let credential =
+        crm::ServiceCredential::new(token).map_err(|e| StartError::Cti(e.to_string()))?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let store = Arc::new(open_store(config, clock).await?);
     let grpc = bind_tcp(config.grpc_listen).await?;
@@ -311,7 +400,7 @@ pub async fn start_crm(
     })?;
     let (stop, rx) = watch::channel(false);
     let task = tokio::spawn(async move {
-        if let Err(e) = crm::serve(store, grpc, http, stop_signal(rx)).await {
+        if let Err(e) = crm::serve(store, credential, grpc, http, stop_signal(rx)).await {
             tracing::error!(error = %e, "crm service stopped");
         }
     });
@@ -327,9 +416,14 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         &config.resolve(&config.prompts_dir),
     )?;
     let (stop, stop_rx) = watch::channel(false);
+    let token = match (config.cti_token()?, &config.crm) {
+        (Some(token), _) => token,
+        (None, CrmMode::Embedded) => generated_token(),
+        (None, CrmMode::Remote(_)) => return Err(StartError::NoCtiToken),
+    };
     let (crm, grpc_addr, http_addr, cti_url) = match &config.crm {
         CrmMode::Embedded => {
-            let (grpc_addr, http_addr, crm_stop, task) = start_crm(&config).await?;
+            let (grpc_addr, http_addr, crm_stop, task) = start_crm(&config, &token).await?;
             (
                 Some((crm_stop, task)),
                 grpc_addr,
@@ -339,7 +433,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         }
         CrmMode::Remote(url) => (None, config.grpc_listen, config.http_listen, url.clone()),
     };
-    let (cti, cti_task) = GrpcCti::start(&cti_url).map_err(StartError::Cti)?;
+    let (cti, cti_task) = GrpcCti::start(&cti_url, Some(token)).map_err(StartError::Cti)?;
     let engine_config = EngineConfig {
         sip_addr: config.sip_listen,
         ..config.engine.clone()

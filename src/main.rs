@@ -130,7 +130,11 @@ async fn run(cli: Cli) -> Result<(), String> {
         }
         Command::Crm { common } => {
             let config = load(&common)?;
-            let (grpc, http, stop, task) = centralino::start_crm(&config)
+            let token = config
+                .cti_token()
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| centralino::StartError::NoCtiToken.to_string())?;
+            let (grpc, http, stop, task) = centralino::start_crm(&config, &token)
                 .await
                 .map_err(|e| e.to_string())?;
             println!(

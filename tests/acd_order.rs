@@ -75,7 +75,7 @@ async fn the_operator_idle_the_longest_gets_the_call() {
 
     let sr =
         wait_for_service_request(engine.http_addr, &caller.call_id, Duration::from_secs(10)).await;
-    assert_field(&sr, "queue", "technology");
+    assert_field(&sr, "call.queue", "technology");
     assert_field(&sr, "service_area", "technology");
     assert_outcome(&sr, "answered");
     if let Some(agent) = answering_agent(&sr) {
@@ -167,14 +167,14 @@ async fn queued_callers_are_served_in_arrival_order() {
 
     let served =
         wait_for_service_request(engine.http_addr, &first.call_id, Duration::from_secs(10)).await;
-    assert_field(&served, "queue", "personnel-info");
+    assert_field(&served, "call.queue", "personnel-info");
     assert_outcome(&served, "answered");
     if let Some(agent) = answering_agent(&served) {
         assert_eq!(agent, "1001");
     }
     let waited =
         wait_for_service_request(engine.http_addr, &second.call_id, Duration::from_secs(10)).await;
-    assert_field(&waited, "queue", "personnel-info");
+    assert_field(&waited, "call.queue", "personnel-info");
     assert_outcome(&waited, "abandoned");
 
     engine.shutdown().await;

@@ -69,19 +69,21 @@ async fn caller_picks_personnel_information_and_talks_with_the_operator() {
     // The CRM opened one service request for the call, from the call record.
     let sr =
         wait_for_service_request(engine.http_addr, &caller.call_id, Duration::from_secs(10)).await;
-    assert_field(&sr, "call_id", &caller.call_id);
+    assert_field(&sr, "call.sip_call_id", &caller.call_id);
     // `number` is the SR's own number, the one the caller quotes in later contacts.
     assert!(
         field(&sr, "number").is_some_and(|n| !n.is_empty()),
         "the SR has a number: {sr:#}"
     );
-    if sr.get("dialled_number").is_some() {
-        assert_field(&sr, "dialled_number", TOLL_FREE);
-    }
-    assert_field(&sr, "caller_number", CALLER_NUMBER);
+    assert_field(&sr, "call.dialled_number", TOLL_FREE);
+    assert!(
+        field(&sr, "call_id").is_some_and(|id| id != caller.call_id),
+        "the SR keys on the engine's own call ID, not the phone's Call-ID: {sr:#}"
+    );
+    assert_field(&sr, "call.caller_number", CALLER_NUMBER);
     assert_field(&sr, "service_area", "personnel");
     assert_field(&sr, "request_type", "information");
-    assert_field(&sr, "queue", "personnel-info");
+    assert_field(&sr, "call.queue", "personnel-info");
     assert_outcome(&sr, "answered");
     assert_eq!(
         ivr_value(&sr, "service_area").as_deref(),
@@ -93,9 +95,11 @@ async fn caller_picks_personnel_information_and_talks_with_the_operator() {
         Some("information"),
         "IVR data of {sr:#}"
     );
-    if let Some(agent) = answering_agent(&sr) {
-        assert_eq!(agent, "1001", "the SR names the operator who answered");
-    }
+    assert_eq!(
+        answering_agent(&sr).as_deref(),
+        Some("1001"),
+        "the SR names the operator who answered: {sr:#}"
+    );
     let all = service_requests_for_call(engine.http_addr, &caller.call_id);
     assert_eq!(
         all.len(),

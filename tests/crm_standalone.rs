@@ -30,6 +30,7 @@ impl Process {
             .args(args)
             .current_dir(repo_root())
             .env("RUST_LOG", "warn")
+            .env(centralino::CTI_TOKEN_ENV, TOKEN)
             .stdout(Stdio::null())
             .spawn()
             .expect("the centralino binary starts");
@@ -64,6 +65,32 @@ impl Drop for Process {
             let _ = child.wait();
         }
     }
+}
+
+/// The service credential both processes are given, as an operator would in a unit file.
+const TOKEN: &str = "story-engine-credential-0123456789";
+
+#[test]
+fn a_separate_crm_refuses_to_start_without_the_engine_credential() {
+    let data = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_centralino"))
+        .args(["crm", "--assets-dir"])
+        .arg(repo_root())
+        .args([
+            "--grpc-listen",
+            "127.0.0.1:0",
+            "--http-listen",
+            "127.0.0.1:0",
+            "--data-dir",
+        ])
+        .arg(data.path())
+        .env_remove(centralino::CTI_TOKEN_ENV)
+        .current_dir(repo_root())
+        .output()
+        .expect("the centralino binary runs");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("CENTRALINO_CTI_TOKEN"), "{stderr}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -121,8 +148,8 @@ async fn engine_sends_call_records_to_a_separate_crm_process() {
     assert_heard_prompt_first(&heard, "welcome");
 
     let sr = wait_for_service_request(http, &caller.call_id, Duration::from_secs(10)).await;
-    assert_field(&sr, "call_id", &caller.call_id);
-    assert_field(&sr, "caller_number", CALLER_NUMBER);
+    assert_field(&sr, "call.sip_call_id", &caller.call_id);
+    assert_field(&sr, "call.caller_number", CALLER_NUMBER);
     assert_outcome(&sr, "released_by_ivr");
 
     assert!(

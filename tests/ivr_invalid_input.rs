@@ -53,8 +53,8 @@ async fn second_invalid_choice_at_the_top_menu_says_goodbye_and_hangs_up() {
 
     let sr =
         wait_for_service_request(engine.http_addr, &caller.call_id, Duration::from_secs(10)).await;
-    assert_field(&sr, "call_id", &caller.call_id);
-    assert_field(&sr, "caller_number", CALLER_NUMBER);
+    assert_field(&sr, "call.sip_call_id", &caller.call_id);
+    assert_field(&sr, "call.caller_number", CALLER_NUMBER);
     assert_outcome(&sr, "released_by_ivr");
 
     engine.shutdown().await;
@@ -108,7 +108,7 @@ async fn second_invalid_choice_in_the_personnel_menu_goes_to_the_personnel_group
     let sr =
         wait_for_service_request(engine.http_addr, &caller.call_id, Duration::from_secs(10)).await;
     assert_field(&sr, "service_area", "personnel");
-    assert_field(&sr, "queue", "personnel");
+    assert_field(&sr, "call.queue", "personnel");
     assert_outcome(&sr, "answered");
 
     engine.shutdown().await;

@@ -76,9 +76,9 @@ async fn caller_hangs_up_while_queued() {
 
     let sr =
         wait_for_service_request(engine.http_addr, &caller.call_id, Duration::from_secs(10)).await;
-    assert_field(&sr, "caller_number", CALLER_NUMBER);
+    assert_field(&sr, "call.caller_number", CALLER_NUMBER);
     assert_field(&sr, "service_area", "technology");
-    assert_field(&sr, "queue", "technology");
+    assert_field(&sr, "call.queue", "technology");
     assert_outcome(&sr, "abandoned");
     assert_eq!(
         service_requests_for_call(engine.http_addr, &caller.call_id).len(),

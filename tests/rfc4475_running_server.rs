@@ -79,7 +79,7 @@ fn inside_the_namespace() {
         let phone = UdpSocket::bind("127.0.0.1:5060").unwrap();
         phone.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
 
-        let dir = repo_root().join("../shared/test-vectors/rfc4475");
+        let dir = repo_root().join("test-vectors/rfc4475");
         let mut files: Vec<_> = std::fs::read_dir(&dir)
             .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
             .map(|e| e.unwrap().path())

@@ -1074,35 +1074,38 @@ pub fn url_encode(text: &str) -> String {
         .collect()
 }
 
-/// Polls `GET /api/v1/calls/{call_id}/service-request` until it is 200 (the CRM may write the
-/// SR a moment after the call ends); panics after `timeout`.
+/// Polls `GET /api/v1/service-requests?sip_call_id=...` until the call's SR carries its call
+/// record (the engine reports the end a moment after the call ends); panics after `timeout`.
+/// The SR is keyed by the engine's own call ID; the SIP Call-ID the caller's phone chose is
+/// how a test (or an operator tracing a call) finds it.
 pub async fn wait_for_service_request(
     http: SocketAddr,
-    call_id: &str,
+    sip_call_id: &str,
     timeout: Duration,
 ) -> serde_json::Value {
-    let path = format!("/api/v1/calls/{}/service-request", url_encode(call_id));
     let deadline = Instant::now() + timeout;
-    let mut last = (0, serde_json::Value::Null);
+    let mut last = Vec::new();
     while Instant::now() < deadline {
-        if let Ok((status, body)) = http_get(http, &path) {
-            if status == 200 {
-                return serde_json::from_str(&body)
-                    .unwrap_or_else(|e| panic!("GET {path}: not JSON ({e}): {body}"));
-            }
-            last = (status, serde_json::Value::String(body));
+        last = service_requests_for_call(http, sip_call_id);
+        if let [sr] = last.as_slice()
+            && field(sr, "call.outcome").is_some()
+        {
+            return sr.clone();
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
     panic!(
-        "no service request for call {call_id} within {timeout:?}: last answer {} {}",
-        last.0, last.1
+        "no service request with a call record for SIP call {sip_call_id} within {timeout:?}: \
+         last answer {last:#?}"
     );
 }
 
-/// `GET /api/v1/service-requests?call_id=...`: every SR of the call.
-pub fn service_requests_for_call(http: SocketAddr, call_id: &str) -> Vec<serde_json::Value> {
-    let path = format!("/api/v1/service-requests?call_id={}", url_encode(call_id));
+/// `GET /api/v1/service-requests?sip_call_id=...`: every SR of the call.
+pub fn service_requests_for_call(http: SocketAddr, sip_call_id: &str) -> Vec<serde_json::Value> {
+    let path = format!(
+        "/api/v1/service-requests?sip_call_id={}",
+        url_encode(sip_call_id)
+    );
     // A bare array, or an envelope such as {"service_requests": [...]}.
     match http_get_json(http, &path) {
         (200, serde_json::Value::Array(items)) => items,
@@ -1122,9 +1125,10 @@ pub fn service_requests_for_call(http: SocketAddr, call_id: &str) -> Vec<serde_j
     }
 }
 
-/// A string field of an SR (numbers are turned into text).
+/// A string field of an SR (numbers are turned into text); `call.queue` reads a nested one.
 pub fn field(sr: &serde_json::Value, name: &str) -> Option<String> {
-    match sr.get(name)? {
+    let value = name.split('.').try_fold(sr, |v, part| v.get(part))?;
+    match value {
         serde_json::Value::String(s) => Some(s.clone()),
         serde_json::Value::Null => None,
         other => Some(other.to_string()),
@@ -1146,16 +1150,16 @@ pub fn assert_field(sr: &serde_json::Value, name: &str, expected: &str) {
     );
 }
 
-/// Asserts the SR's `call_outcome`: `expected` or a refinement of it ("abandoned" accepts
+/// Asserts the SR's call outcome: `expected` or a refinement of it ("abandoned" accepts
 /// "abandoned_in_queue"), compared [`normalized`].
 pub fn assert_outcome(sr: &serde_json::Value, expected: &str) {
-    let actual = field(sr, "call_outcome").map(|o| normalized(&o));
+    let actual = field(sr, "call.outcome").map(|o| normalized(&o));
     let expected = normalized(expected);
     assert!(
         actual
             .as_deref()
             .is_some_and(|a| a == expected || a.starts_with(&format!("{expected}_"))),
-        "service request call_outcome: expected {expected:?}, got {actual:?} in {sr:#}"
+        "service request call.outcome: expected {expected:?}, got {actual:?} in {sr:#}"
     );
 }
 
@@ -1166,7 +1170,11 @@ pub fn ivr_value(sr: &serde_json::Value, key: &str) -> Option<String> {
         serde_json::Value::String(s) => s.clone(),
         other => other.to_string(),
     };
-    match sr.get("ivr_data")? {
+    let data = sr
+        .get("call")
+        .and_then(|c| c.get("ivr_data"))
+        .or_else(|| sr.get("ivr_data"))?;
+    match data {
         serde_json::Value::Array(items) => items.iter().find_map(|item| match item {
             serde_json::Value::Array(pair) if pair.len() == 2 && pair[0].as_str() == Some(key) => {
                 Some(text(&pair[1]))
@@ -1184,15 +1192,9 @@ pub fn ivr_value(sr: &serde_json::Value, key: &str) -> Option<String> {
 
 /// The operator an SR was answered by, under whichever name the CRM uses for it.
 pub fn answering_agent(sr: &serde_json::Value) -> Option<String> {
-    [
-        "agent_id",
-        "agent",
-        "operator",
-        "operator_id",
-        "answered_by",
-    ]
-    .iter()
-    .find_map(|name| field(sr, name))
+    ["call.agent_id", "agent_id", "answered_by"]
+        .iter()
+        .find_map(|name| field(sr, name))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -6,6 +6,8 @@
 //! * [`Pii`]: personal data (caller numbers, CRM fields) wrapped so that it cannot leak into
 //!   logs through `Debug` or `Display`.
 
+pub mod call;
+
 use std::fmt;
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

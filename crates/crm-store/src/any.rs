@@ -5,8 +5,8 @@ use std::sync::Arc;
 use common::Clock;
 
 use crate::{
-    CallRecord, ListFilter, NewServiceRequest, Opened, PgStore, ServiceRequest,
-    ServiceRequestStore, SqliteStore, StoreError,
+    CallFact, ListFilter, Opened, PgStore, ServiceRequest, ServiceRequestStore, SqliteStore,
+    StoreError,
 };
 
 /// Either backend, picked by the scheme of a database URL (`sqlite:` or `postgres:`).
@@ -45,12 +45,8 @@ macro_rules! delegate {
 }
 
 impl ServiceRequestStore for AnyStore {
-    async fn open_for_call(&self, request: NewServiceRequest) -> Result<Opened, StoreError> {
-        delegate!(self, store => store.open_for_call(request))
-    }
-
-    async fn record_call_end(&self, record: CallRecord) -> Result<Opened, StoreError> {
-        delegate!(self, store => store.record_call_end(record))
+    async fn record_call_fact(&self, fact: CallFact) -> Result<Opened, StoreError> {
+        delegate!(self, store => store.record_call_fact(fact))
     }
 
     async fn get(&self, id: i64) -> Result<Option<ServiceRequest>, StoreError> {

@@ -1,25 +1,29 @@
-//! CRM storage: the service requests (SR) that the CRM opens for every call.
+//! CRM storage: the call records [cartellini telefonici] that the engine's CTI facts build,
+//! and the service requests (SR) that the CRM opens for every call.
 //!
 //! One trait, [`ServiceRequestStore`], two implementations that share their SQL:
 //! [`SqliteStore`] (embedded default) and [`PgStore`] (production); [`AnyStore`] picks one
 //! from a URL at run time. Both run the same test suite (`tests/store_suite.rs`).
 //!
-//! Opening is idempotent by call ID: the CTI may send the screen pop several times (the call
-//! is offered to several operators in turn) and the call record once more at the end, each
-//! possibly retried, and the call still gets exactly one SR.
+//! Every fact is idempotent and keyed by the engine's call ID: the first fact of a call opens
+//! its record and its SR, later ones complete them, a repeated or late fact never undoes a
+//! later one, and the call record at the end is applied once.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), crm_store::StoreError> {
 //! use std::sync::Arc;
-//! use crm_store::{NewServiceRequest, ServiceRequestStore, SqliteStore};
+//! use crm_store::{Arrived, CallFact, Caller, FactKind, ServiceRequestStore, SqliteStore};
 //!
 //! let store = SqliteStore::open("/var/lib/centralino/crm.db", Arc::new(common::SystemClock)).await?;
 //! let opened = store
-//!     .open_for_call(NewServiceRequest {
-//!         call_id: "c-1".into(),
-//!         caller_number: "+390551234567".to_string().into(),
-//!         ivr_data: vec![("service_area".into(), "2".into())],
-//!         ..Default::default()
+//!     .record_call_fact(CallFact {
+//!         call_id: "cn-mwm0nk74-000001".into(),
+//!         at_unix_ms: 1_767_225_600_000,
+//!         kind: FactKind::Arrived(Arrived {
+//!             caller: Caller { raw: "0551234567".to_string().into(), e164: Some("+390551234567".to_string().into()) },
+//!             dialled_number: "800123456".into(),
+//!             ..Default::default()
+//!         }),
 //!     })
 //!     .await?;
 //! assert!(opened.created);
@@ -46,26 +50,20 @@ use std::future::Future;
 pub use any::AnyStore;
 pub use error::StoreError;
 pub use model::{
-    CHANNEL_PHONE, CallOutcome, CallRecord, ListFilter, NewServiceRequest, Opened, ServiceRequest,
-    SrState, ivr_keys,
+    Arrived, CHANNEL_PHONE, CallFact, CallOutcome, CallRecord, CallStage, Caller, EndReason, Ended,
+    FactKind, ListFilter, Offered, Opened, ServiceRequest, SrState, ivr_keys, ivr_value, limits,
 };
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
-/// Where service requests live.
+/// Where call records and service requests live.
 pub trait ServiceRequestStore: Send + Sync + 'static {
-    /// Opens the SR of `request.call_id` unless it has one; either way returns it. Concurrent
-    /// calls for one call ID produce one SR, and exactly one of them reports `created`.
-    fn open_for_call(
+    /// Applies one fact of a call, opening the call's record and SR if it has none; either way
+    /// returns the SR. Concurrent facts of one call produce one SR, and exactly one of them
+    /// reports `created`.
+    fn record_call_fact(
         &self,
-        request: NewServiceRequest,
-    ) -> impl Future<Output = Result<Opened, StoreError>> + Send;
-
-    /// Stores the call record on the call's SR, opening the SR first if the call was never
-    /// offered to an operator (abandoned, released by the IVR). Idempotent.
-    fn record_call_end(
-        &self,
-        record: CallRecord,
+        fact: CallFact,
     ) -> impl Future<Output = Result<Opened, StoreError>> + Send;
 
     fn get(
@@ -79,12 +77,13 @@ pub trait ServiceRequestStore: Send + Sync + 'static {
         number: &str,
     ) -> impl Future<Output = Result<Option<ServiceRequest>, StoreError>> + Send;
 
+    /// By the engine's call ID.
     fn get_by_call_id(
         &self,
         call_id: &str,
     ) -> impl Future<Output = Result<Option<ServiceRequest>, StoreError>> + Send;
 
-    /// The SRs matching `filter`, oldest first.
+    /// The SRs matching `filter`, newest first, one bounded page.
     fn list(
         &self,
         filter: ListFilter,
@@ -93,18 +92,11 @@ pub trait ServiceRequestStore: Send + Sync + 'static {
 
 /// A shared store is a store: lets the gRPC and HTTP sides hold one `Arc`.
 impl<S: ServiceRequestStore> ServiceRequestStore for std::sync::Arc<S> {
-    fn open_for_call(
+    fn record_call_fact(
         &self,
-        request: NewServiceRequest,
+        fact: CallFact,
     ) -> impl Future<Output = Result<Opened, StoreError>> + Send {
-        S::open_for_call(self, request)
-    }
-
-    fn record_call_end(
-        &self,
-        record: CallRecord,
-    ) -> impl Future<Output = Result<Opened, StoreError>> + Send {
-        S::record_call_end(self, record)
+        S::record_call_fact(self, fact)
     }
 
     fn get(

@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use common::{Clock, ManualClock};
 use crm_store::{
-    CallOutcome, CallRecord, ListFilter, NewServiceRequest, PgStore, ServiceRequestStore,
-    SqliteStore, SrState, StoreError,
+    Arrived, CallFact, CallOutcome, CallStage, Caller, EndReason, Ended, FactKind, ListFilter,
+    Offered, PgStore, ServiceRequestStore, SqliteStore, SrState, StoreError,
 };
 use sqlx::Connection;
 
@@ -27,328 +27,460 @@ struct Fixture<S> {
     clock: Arc<ManualClock>,
 }
 
-fn call(call_id: &str) -> NewServiceRequest {
-    NewServiceRequest {
-        call_id: call_id.to_owned(),
-        channel: "phone".into(),
-        caller_number: "+390551234567".to_string().into(),
-        dialled_number: "800123456".into(),
-        customer: None,
-        ivr_data: vec![
-            ("service_area".into(), "2".into()),
-            ("category".into(), "technology".into()),
-            ("request_type".into(), "technical".into()),
-        ],
-        queue: Some("technology".into()),
-        agent_id: Some("op-7".into()),
-        waited_ms: Some(12_000),
+fn caller() -> Caller {
+    Caller {
+        raw: "0551234567".to_string().into(),
+        e164: Some("+390551234567".to_string().into()),
     }
 }
 
-fn record(call_id: &str, outcome: CallOutcome) -> CallRecord {
-    let mut facts = call(call_id);
-    facts.agent_id = None;
-    facts.waited_ms = Some(30_000);
-    CallRecord {
-        call: facts,
-        outcome,
-        started_at_unix_ms: MARCH_2026 - 60_000,
-        answered_at_unix_ms: None,
-        ended_at_unix_ms: MARCH_2026,
-        talk_ms: 0,
+fn ivr() -> Vec<(String, String)> {
+    vec![
+        ("service_area".into(), "2".into()),
+        ("category".into(), "technology".into()),
+        ("request_type".into(), "technical".into()),
+    ]
+}
+
+fn arrived(call_id: &str) -> CallFact {
+    CallFact {
+        call_id: call_id.into(),
+        at_unix_ms: MARCH_2026 - 60_000,
+        kind: FactKind::Arrived(Arrived {
+            sip_call_id: format!("sip-{call_id}"),
+            channel: String::new(),
+            caller: caller(),
+            dialled_number: "800123456".into(),
+        }),
+    }
+}
+
+fn offered(call_id: &str, agent: &str, waited_ms: i64) -> CallFact {
+    CallFact {
+        call_id: call_id.into(),
+        at_unix_ms: MARCH_2026 - 50_000 + waited_ms,
+        kind: FactKind::Offered(Offered {
+            channel: "phone".into(),
+            caller: caller(),
+            dialled_number: "800123456".into(),
+            customer: None,
+            ivr_data: ivr(),
+            queue: "technology".into(),
+            waited_ms,
+            agent_id: agent.into(),
+        }),
+    }
+}
+
+fn answered(call_id: &str, agent: &str) -> CallFact {
+    CallFact {
+        call_id: call_id.into(),
+        at_unix_ms: MARCH_2026 - 30_000,
+        kind: FactKind::Answered {
+            agent_id: agent.into(),
+        },
+    }
+}
+
+fn ended(call_id: &str, outcome: CallOutcome) -> CallFact {
+    let answered = outcome == CallOutcome::Answered;
+    CallFact {
+        call_id: call_id.into(),
+        at_unix_ms: MARCH_2026,
+        kind: FactKind::Ended(Box::new(Ended {
+            sip_call_id: format!("sip-{call_id}"),
+            channel: String::new(),
+            caller: caller(),
+            dialled_number: "800123456".into(),
+            customer: None,
+            ivr_data: ivr(),
+            queue: Some("technology".into()),
+            outcome,
+            end_reason: if answered {
+                EndReason::OperatorHungUp
+            } else {
+                EndReason::CallerHungUp
+            },
+            stage: if answered {
+                CallStage::Talking
+            } else {
+                CallStage::Queued
+            },
+            started_at_unix_ms: MARCH_2026 - 60_000,
+            offered_at_unix_ms: None,
+            answered_at_unix_ms: answered.then_some(MARCH_2026 - 30_000),
+            waited_ms: Some(20_000),
+            talk_ms: answered.then_some(30_000),
+            agent_id: answered.then(|| "op-7".to_string()),
+        })),
     }
 }
 
 // ---------------------------------------------------------------------------------------------
 // The suite
 
-async fn opening_twice_gives_one_request<S: ServiceRequestStore>(f: Fixture<S>) {
-    let first = f.store.open_for_call(call("c-1")).await.unwrap();
+async fn the_first_fact_opens_one_request_and_later_ones_complete_it<S: ServiceRequestStore>(
+    f: Fixture<S>,
+) {
+    let first = f.store.record_call_fact(arrived("c-1")).await.unwrap();
     assert!(first.created);
-    assert_eq!(first.request.state, SrState::Open);
-    assert_eq!(first.request.call_id, "c-1");
+    let sr = &first.request;
+    assert_eq!(sr.state, SrState::Open);
+    assert_eq!(sr.call_id, "c-1");
+    assert_eq!(sr.channel, "phone");
+    assert_eq!(sr.call.sip_call_id.as_deref(), Some("sip-c-1"));
+    assert_eq!(sr.call.caller_number.expose(), "0551234567");
+    assert_eq!(
+        sr.call
+            .caller_number_e164
+            .as_ref()
+            .map(|e| e.expose().as_str()),
+        Some("+390551234567")
+    );
+    assert_eq!(sr.call.stage, Some(CallStage::Arrived));
+    assert_eq!(sr.call.started_at_unix_ms, Some(MARCH_2026 - 60_000));
+    assert_eq!(sr.call.waited_ms, None, "nothing said yet, nothing stored");
 
     f.clock.advance(Duration::from_secs(20));
-    let mut again = call("c-1");
-    again.agent_id = Some("op-9".into()); // offered to the next operator
-    let second = f.store.open_for_call(again).await.unwrap();
-    assert!(!second.created);
-    assert_eq!(second.request, first.request);
-
-    let all = f.store.list(ListFilter::default()).await.unwrap();
-    assert_eq!(all.len(), 1);
-    assert_eq!(
-        f.store.get_by_call_id("c-1").await.unwrap(),
-        Some(first.request.clone())
-    );
-    assert_eq!(
-        f.store.get(first.request.id).await.unwrap(),
-        Some(first.request.clone())
-    );
-    assert_eq!(
-        f.store.get_by_number(&first.request.number).await.unwrap(),
-        Some(first.request)
-    );
-}
-
-async fn concurrent_opens_of_one_call_make_one_request<S: ServiceRequestStore>(f: Fixture<S>) {
-    let tasks: Vec<_> = (0..20)
-        .map(|i| {
-            let store = f.store.clone();
-            tokio::spawn(async move {
-                let mut offer = call("c-race");
-                offer.agent_id = Some(format!("op-{i}"));
-                store.open_for_call(offer).await
-            })
-        })
-        .collect();
-    let mut opened = Vec::new();
-    for task in tasks {
-        opened.push(
-            task.await
-                .expect("open task never panics")
-                .expect("open succeeds"),
-        );
-    }
-    assert_eq!(
-        opened.iter().filter(|o| o.created).count(),
-        1,
-        "exactly one open creates"
-    );
-    let id = opened[0].request.id;
-    assert!(opened.iter().all(|o| o.request.id == id));
-    let listed = f.store.list(ListFilter {
-        call_id: Some("c-race".into()),
-        ..Default::default()
-    });
-    assert_eq!(listed.await.unwrap().len(), 1);
-
-    // The losers rolled their number back: the next SR takes the next number.
-    let next = f.store.open_for_call(call("c-after")).await.unwrap();
-    assert_eq!(opened[0].request.number, "SR-2026-000001");
-    assert_eq!(next.request.number, "SR-2026-000002");
-}
-
-async fn call_end_opens_a_missing_request<S: ServiceRequestStore>(f: Fixture<S>) {
-    let ended = f
+    let offer = f
         .store
-        .record_call_end(record("c-abandoned", CallOutcome::AbandonedInQueue))
+        .record_call_fact(offered("c-1", "op-9", 10_000))
         .await
         .unwrap();
-    assert!(ended.created);
-    let sr = ended.request;
-    assert_eq!(sr.state, SrState::Open);
-    assert_eq!(sr.call_outcome, Some(CallOutcome::AbandonedInQueue));
-    assert_eq!(sr.queue.as_deref(), Some("technology"));
-    assert_eq!(sr.agent_id, None);
-    assert_eq!(sr.waited_ms, Some(30_000));
-    assert_eq!(sr.talk_ms, Some(0));
-    assert_eq!(sr.call_started_at_unix_ms, Some(MARCH_2026 - 60_000));
-    assert_eq!(sr.call_answered_at_unix_ms, None);
-    assert_eq!(sr.call_ended_at_unix_ms, Some(MARCH_2026));
-    assert_eq!(sr.service_area.as_deref(), Some("2"));
+    assert!(!offer.created);
+    assert_eq!(offer.request.id, sr.id);
+    assert_eq!(offer.request.number, sr.number);
+    assert_eq!(offer.request.service_area.as_deref(), Some("2"));
+    assert_eq!(offer.request.call.offered_agent_id.as_deref(), Some("op-9"));
+    assert_eq!(offer.request.call.agent_id, None, "offered is not answered");
+    assert_eq!(offer.request.call.waited_ms, Some(10_000));
+    assert_eq!(offer.request.call.stage, Some(CallStage::Offered));
+
+    f.store
+        .record_call_fact(offered("c-1", "op-7", 15_000))
+        .await
+        .unwrap();
+    let answer = f
+        .store
+        .record_call_fact(answered("c-1", "op-7"))
+        .await
+        .unwrap();
+    assert_eq!(answer.request.call.agent_id.as_deref(), Some("op-7"));
+    assert_eq!(answer.request.call.stage, Some(CallStage::Talking));
     assert_eq!(
-        f.store.get_by_call_id("c-abandoned").await.unwrap(),
-        Some(sr)
+        answer.request.call.offered_at_unix_ms,
+        Some(MARCH_2026 - 40_000),
+        "the first offer's time stays"
     );
 
-    // A call that never reached a queue (released by the IVR) gets its SR too.
-    let mut released = record("c-ivr", CallOutcome::ReleasedByIvr);
-    released.call.queue = None;
-    released.call.ivr_data.clear();
-    let sr = f.store.record_call_end(released).await.unwrap().request;
-    assert_eq!(sr.call_outcome, Some(CallOutcome::ReleasedByIvr));
-    assert_eq!(sr.queue, None);
-    assert_eq!(sr.service_area, None);
+    let end = f
+        .store
+        .record_call_fact(ended("c-1", CallOutcome::Answered))
+        .await
+        .unwrap();
+    let call = &end.request.call;
+    assert_eq!(call.outcome, Some(CallOutcome::Answered));
+    assert_eq!(call.end_reason, Some(EndReason::OperatorHungUp));
+    assert_eq!(call.stage, Some(CallStage::Talking));
+    assert_eq!(call.talk_ms, Some(30_000));
+    assert_eq!(call.waited_ms, Some(20_000));
+    assert_eq!(call.ended_at_unix_ms, Some(MARCH_2026));
+    assert_eq!(call.offered_at_unix_ms, Some(MARCH_2026 - 40_000));
+
+    let all = f.store.list(ListFilter::default()).await.unwrap();
+    assert_eq!(all.len(), 1, "one call, one SR");
 }
 
-async fn call_end_after_offer_completes_the_same_request<S: ServiceRequestStore>(f: Fixture<S>) {
-    let offered = f.store.open_for_call(call("c-2")).await.unwrap().request;
-    f.clock.advance(Duration::from_secs(300));
-
-    let mut answered = record("c-2", CallOutcome::Answered);
-    answered.call.agent_id = Some("op-7".into());
-    answered.call.waited_ms = None; // unknown at the end: the offered value stays
-    answered.answered_at_unix_ms = Some(MARCH_2026 - 50_000);
-    answered.talk_ms = 50_000;
-    let ended = f.store.record_call_end(answered.clone()).await.unwrap();
-    assert!(!ended.created);
-    let sr = ended.request;
+async fn a_late_or_repeated_fact_never_undoes_a_later_one<S: ServiceRequestStore>(f: Fixture<S>) {
+    f.store.record_call_fact(arrived("c-2")).await.unwrap();
+    f.store
+        .record_call_fact(answered("c-2", "op-7"))
+        .await
+        .unwrap();
+    let done = f
+        .store
+        .record_call_fact(ended("c-2", CallOutcome::Answered))
+        .await
+        .unwrap();
+    // A retried offer, a second answer by someone else, a forged second call record.
+    f.store
+        .record_call_fact(offered("c-2", "op-1", 99_000))
+        .await
+        .unwrap();
+    f.store
+        .record_call_fact(answered("c-2", "op-2"))
+        .await
+        .unwrap();
+    let mut forged = ended("c-2", CallOutcome::AbandonedInQueue);
+    if let FactKind::Ended(e) = &mut forged.kind {
+        e.agent_id = Some("op-evil".into());
+        e.talk_ms = Some(1);
+    }
+    let after = f.store.record_call_fact(forged).await.unwrap();
+    assert_eq!(after.request.call.outcome, Some(CallOutcome::Answered));
+    assert_eq!(after.request.call.agent_id.as_deref(), Some("op-7"));
+    assert_eq!(after.request.call.talk_ms, Some(30_000));
+    assert_eq!(after.request.call.waited_ms, Some(20_000));
     assert_eq!(
-        (sr.id, sr.number.as_str()),
-        (offered.id, offered.number.as_str())
+        after.request.call.ended_at_unix_ms,
+        done.request.call.ended_at_unix_ms
     );
-    assert_eq!(sr.call_outcome, Some(CallOutcome::Answered));
-    assert_eq!(sr.agent_id.as_deref(), Some("op-7"));
-    assert_eq!(sr.waited_ms, Some(12_000));
-    assert_eq!(sr.talk_ms, Some(50_000));
-    assert_eq!(sr.call_answered_at_unix_ms, Some(MARCH_2026 - 50_000));
-    assert_eq!(sr.created_at_unix_ms, offered.created_at_unix_ms);
-    assert_eq!(sr.updated_at_unix_ms, f.clock.now_unix_ms());
+}
 
-    // A retried call record changes nothing.
-    let again = f.store.record_call_end(answered).await.unwrap();
-    assert!(!again.created);
-    assert_eq!(again.request, sr);
-    assert_eq!(f.store.list(ListFilter::default()).await.unwrap().len(), 1);
+async fn a_record_alone_opens_a_complete_request<S: ServiceRequestStore>(f: Fixture<S>) {
+    let mut record = ended("c-3", CallOutcome::AbandonedInQueue);
+    if let FactKind::Ended(e) = &mut record.kind {
+        e.talk_ms = None;
+    }
+    let opened = f.store.record_call_fact(record).await.unwrap();
+    assert!(
+        opened.created,
+        "the call record opens the SR of a call never seen before"
+    );
+    let call = &opened.request.call;
+    assert_eq!(call.outcome, Some(CallOutcome::AbandonedInQueue));
+    assert_eq!(call.talk_ms, None, "not given, not stored as zero");
+    assert_eq!(call.queue.as_deref(), Some("technology"));
+    assert_eq!(opened.request.request_type.as_deref(), Some("technical"));
+    assert_eq!(call.caller_number.expose(), "0551234567");
+}
+
+async fn concurrent_facts_of_one_call_make_one_request<S: ServiceRequestStore>(f: Fixture<S>) {
+    let mut tasks = Vec::new();
+    for n in 0..16 {
+        let store = f.store.clone();
+        let fact = match n % 4 {
+            0 => arrived("race"),
+            1 => offered("race", "op-1", 1_000),
+            2 => answered("race", "op-1"),
+            _ => ended("race", CallOutcome::Answered),
+        };
+        tasks.push(tokio::spawn(
+            async move { store.record_call_fact(fact).await },
+        ));
+    }
+    let mut created = 0;
+    let mut ids = std::collections::BTreeSet::new();
+    for t in tasks {
+        let opened = t.await.unwrap().unwrap();
+        created += usize::from(opened.created);
+        ids.insert(opened.request.id);
+    }
+    assert_eq!(created, 1, "exactly one fact opened the SR");
+    assert_eq!(ids.len(), 1);
+    let sr = f.store.get_by_call_id("race").await.unwrap().unwrap();
+    assert_eq!(sr.call.outcome, Some(CallOutcome::Answered));
 }
 
 async fn numbers_are_unique_and_sequential_per_year<S: ServiceRequestStore>(f: Fixture<S>) {
-    let mut numbers = Vec::new();
-    for i in 0..5 {
-        numbers.push(
-            f.store
-                .open_for_call(call(&format!("c-{i}")))
-                .await
-                .unwrap()
-                .request
-                .number,
-        );
+    for n in 1..=3 {
+        let sr = f
+            .store
+            .record_call_fact(arrived(&format!("n-{n}")))
+            .await
+            .unwrap()
+            .request;
+        assert_eq!(sr.number, format!("SR-2026-{n:06}"));
     }
-    assert_eq!(
-        numbers,
-        [
-            "SR-2026-000001",
-            "SR-2026-000002",
-            "SR-2026-000003",
-            "SR-2026-000004",
-            "SR-2026-000005"
-        ]
-    );
-
-    f.clock.set(NEW_YEAR_2027 - 1);
-    let last_of_2026 = f.store.open_for_call(call("c-eve")).await.unwrap().request;
-    assert_eq!(last_of_2026.number, "SR-2026-000006");
     f.clock.set(NEW_YEAR_2027);
-    let first_of_2027 = f
+    let sr = f
         .store
-        .open_for_call(call("c-new-year"))
+        .record_call_fact(arrived("n-4"))
         .await
         .unwrap()
         .request;
-    assert_eq!(first_of_2027.number, "SR-2027-000001");
-    assert_eq!(first_of_2027.created_at_unix_ms, NEW_YEAR_2027);
-    // Ids keep growing across years.
-    assert!(first_of_2027.id > last_of_2026.id);
+    assert_eq!(sr.number, "SR-2027-000001");
+    let again = f
+        .store
+        .record_call_fact(arrived("n-4"))
+        .await
+        .unwrap()
+        .request;
+    assert_eq!(
+        again.number, "SR-2027-000001",
+        "a repeated fact takes no number"
+    );
+    let sr = f
+        .store
+        .record_call_fact(arrived("n-5"))
+        .await
+        .unwrap()
+        .request;
+    assert_eq!(sr.number, "SR-2027-000002", "no gap");
 }
 
-async fn list_filters_by_call_state_limit_and_offset<S: ServiceRequestStore>(f: Fixture<S>) {
-    for i in 1..=5 {
+async fn lists_filter_newest_first_in_bounded_pages<S: ServiceRequestStore>(f: Fixture<S>) {
+    for n in 0..5 {
+        f.clock.advance(Duration::from_secs(60));
         f.store
-            .open_for_call(call(&format!("c-{i}")))
+            .record_call_fact(arrived(&format!("l-{n}")))
             .await
             .unwrap();
     }
-    let ids = |srs: Vec<crm_store::ServiceRequest>| {
-        srs.into_iter().map(|sr| sr.call_id).collect::<Vec<_>>()
-    };
-
+    f.store
+        .record_call_fact(offered("l-3", "op-3", 1_000))
+        .await
+        .unwrap();
     let all = f.store.list(ListFilter::default()).await.unwrap();
-    assert_eq!(ids(all), ["c-1", "c-2", "c-3", "c-4", "c-5"]);
+    let ids: Vec<&str> = all.iter().map(|sr| sr.call_id.as_str()).collect();
+    assert_eq!(ids, ["l-4", "l-3", "l-2", "l-1", "l-0"], "newest first");
 
-    let one = f.store.list(ListFilter {
-        call_id: Some("c-3".into()),
-        ..Default::default()
-    });
-    assert_eq!(ids(one.await.unwrap()), ["c-3"]);
-    let none = f.store.list(ListFilter {
-        call_id: Some("c-9".into()),
-        ..Default::default()
-    });
-    assert!(none.await.unwrap().is_empty());
-
-    let open = f.store.list(ListFilter {
-        state: Some(SrState::Open),
-        ..Default::default()
-    });
-    assert_eq!(open.await.unwrap().len(), 5);
-    let cancelled = f.store.list(ListFilter {
-        state: Some(SrState::Cancelled),
-        ..Default::default()
-    });
-    assert!(cancelled.await.unwrap().is_empty());
-
-    let page = f.store.list(ListFilter {
-        limit: 2,
-        offset: 1,
-        ..Default::default()
-    });
-    assert_eq!(ids(page.await.unwrap()), ["c-2", "c-3"]);
-    let past_the_end = f.store.list(ListFilter {
-        limit: 2,
-        offset: 5,
-        ..Default::default()
-    });
-    assert!(past_the_end.await.unwrap().is_empty());
-    let both = ListFilter {
-        call_id: Some("c-4".into()),
-        state: Some(SrState::Open),
-        ..Default::default()
+    let by = |filter: ListFilter| {
+        let store = f.store.clone();
+        async move {
+            store
+                .list(filter)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|sr| sr.call_id)
+                .collect::<Vec<_>>()
+        }
     };
-    assert_eq!(ids(f.store.list(both).await.unwrap()), ["c-4"]);
+    assert_eq!(
+        by(ListFilter {
+            call_id: Some("l-2".into()),
+            ..Default::default()
+        })
+        .await,
+        ["l-2"]
+    );
+    assert_eq!(
+        by(ListFilter {
+            sip_call_id: Some("sip-l-1".into()),
+            ..Default::default()
+        })
+        .await,
+        ["l-1"]
+    );
+    assert_eq!(
+        by(ListFilter {
+            caller_number: Some("+390551234567".into()),
+            limit: 2,
+            ..Default::default()
+        })
+        .await,
+        ["l-4", "l-3"],
+        "by E.164, one page of two"
+    );
+    assert_eq!(
+        by(ListFilter {
+            caller_number: Some("0551234567".into()),
+            limit: 2,
+            offset: 2,
+            ..Default::default()
+        })
+        .await,
+        ["l-2", "l-1"],
+        "by the number as received, second page"
+    );
+    assert_eq!(
+        by(ListFilter {
+            queue: Some("technology".into()),
+            ..Default::default()
+        })
+        .await,
+        ["l-3"]
+    );
+    assert_eq!(
+        by(ListFilter {
+            agent_id: Some("op-3".into()),
+            ..Default::default()
+        })
+        .await,
+        ["l-3"]
+    );
+    assert_eq!(
+        by(ListFilter {
+            state: Some(SrState::Cancelled),
+            ..Default::default()
+        })
+        .await,
+        Vec::<String>::new()
+    );
+    let from = MARCH_2026 + 2 * 60_000;
+    assert_eq!(
+        by(ListFilter {
+            created_from_unix_ms: Some(from),
+            created_until_unix_ms: Some(from + 2 * 60_000),
+            ..Default::default()
+        })
+        .await,
+        ["l-2", "l-1"]
+    );
+    let huge = f
+        .store
+        .list(ListFilter {
+            limit: 1_000_000,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(huge.len() <= ListFilter::MAX_LIMIT as usize);
+    assert!(matches!(
+        f.store
+            .list(ListFilter {
+                offset: ListFilter::MAX_OFFSET + 1,
+                ..Default::default()
+            })
+            .await,
+        Err(StoreError::InvalidInput(_))
+    ));
 }
 
 async fn ivr_data_keeps_its_order_and_classifies<S: ServiceRequestStore>(f: Fixture<S>) {
-    let mut offer = call("c-ivr");
-    offer.ivr_data = vec![
-        ("service_area".into(), "1".into()),
-        ("zeta".into(), "last key, first answer".into()),
-        ("choice".into(), "2".into()),
-        ("service_area".into(), "3".into()), // went back and chose again
-        ("alpha".into(), "àèìòù \"quoted\" 🙂".into()),
-        ("request_type".into(), "administrative".into()),
-    ];
-    offer.customer = Some("RSSMRA80A01H501U".to_string().into());
-    offer.channel = String::new();
-    let sr = f.store.open_for_call(offer.clone()).await.unwrap().request;
-    let read = f.store.get(sr.id).await.unwrap().expect("just opened");
-    assert_eq!(read.ivr_data, offer.ivr_data);
-    assert_eq!(read.service_area.as_deref(), Some("3"));
-    assert_eq!(read.category, None);
-    assert_eq!(read.request_type.as_deref(), Some("administrative"));
-    assert_eq!(read.channel, "phone", "an empty channel means phone");
-    assert_eq!(read.caller_number.expose(), "+390551234567");
-    assert_eq!(read.dialled_number, "800123456");
+    let mut offer = offered("i-1", "op-1", 0);
+    if let FactKind::Offered(o) = &mut offer.kind {
+        o.ivr_data = vec![
+            ("service_area".into(), "1".into()),
+            ("choice.main".into(), "1 personnel".into()),
+            ("service_area".into(), "3".into()),
+        ];
+    }
+    let sr = f.store.record_call_fact(offer).await.unwrap().request;
     assert_eq!(
-        read.customer.as_ref().map(|c| c.expose().as_str()),
-        Some("RSSMRA80A01H501U")
+        sr.service_area.as_deref(),
+        Some("3"),
+        "the last answer wins"
     );
+    assert_eq!(
+        sr.call.ivr_data[1],
+        ("choice.main".into(), "1 personnel".into())
+    );
+    assert_eq!(sr.call.ivr_data.len(), 3);
 }
 
 async fn personal_data_stays_out_of_debug<S: ServiceRequestStore>(f: Fixture<S>) {
-    let mut offer = call("c-pii");
-    offer.customer = Some("RSSMRA80A01H501U".to_string().into());
-    let input_debug = format!("{offer:?}");
-    let sr = f.store.open_for_call(offer).await.unwrap().request;
-    for text in [input_debug, format!("{sr:?}")] {
-        assert!(text.contains("c-pii"), "{text}");
-        assert!(!text.contains("1234567"), "caller number leaked: {text}");
-        assert!(!text.contains("RSSMRA"), "customer leaked: {text}");
-    }
+    let sr = f
+        .store
+        .record_call_fact(arrived("p-1"))
+        .await
+        .unwrap()
+        .request;
+    let text = format!("{sr:?}");
+    assert!(text.contains("p-1"));
+    assert!(!text.contains("1234567"), "{text}");
 }
 
 async fn unknown_requests_are_none<S: ServiceRequestStore>(f: Fixture<S>) {
-    f.store.open_for_call(call("c-1")).await.unwrap();
-    assert_eq!(f.store.get(9_999).await.unwrap(), None);
-    assert_eq!(f.store.get_by_number("SR-1999-000001").await.unwrap(), None);
-    assert_eq!(f.store.get_by_call_id("c-unknown").await.unwrap(), None);
+    assert_eq!(f.store.get(424242).await.unwrap(), None);
+    assert_eq!(f.store.get_by_number("SR-2026-999999").await.unwrap(), None);
+    assert_eq!(f.store.get_by_call_id("nope").await.unwrap(), None);
 }
 
 async fn bad_input_is_refused_and_stores_nothing<S: ServiceRequestStore>(f: Fixture<S>) {
-    let empty = f.store.open_for_call(call("")).await;
-    assert!(
-        matches!(empty, Err(StoreError::InvalidInput(_))),
-        "{empty:?}"
-    );
-    let long = f.store.open_for_call(call(&"x".repeat(1000))).await;
-    assert!(matches!(long, Err(StoreError::InvalidInput(_))), "{long:?}");
-    let mut negative = record("c-neg", CallOutcome::Answered);
-    negative.talk_ms = -1;
-    let negative = f.store.record_call_end(negative).await;
-    assert!(
-        matches!(negative, Err(StoreError::InvalidInput(_))),
-        "{negative:?}"
-    );
+    let mut long = arrived(&"x".repeat(300));
+    assert!(matches!(
+        f.store.record_call_fact(long.clone()).await,
+        Err(StoreError::InvalidInput(_))
+    ));
+    long.call_id = "ok".into();
+    if let FactKind::Arrived(a) = &mut long.kind {
+        a.sip_call_id = "ok".into();
+        a.caller.raw = "3".repeat(4 * 1024 * 1024).into();
+    }
+    let error = f.store.record_call_fact(long).await.unwrap_err();
+    assert!(error.to_string().contains("caller_number"), "{error}");
     assert!(
         f.store
             .list(ListFilter::default())
@@ -383,12 +515,12 @@ macro_rules! suite {
 }
 
 suite!(
-    opening_twice_gives_one_request,
-    concurrent_opens_of_one_call_make_one_request,
-    call_end_opens_a_missing_request,
-    call_end_after_offer_completes_the_same_request,
+    the_first_fact_opens_one_request_and_later_ones_complete_it,
+    a_late_or_repeated_fact_never_undoes_a_later_one,
+    a_record_alone_opens_a_complete_request,
+    concurrent_facts_of_one_call_make_one_request,
     numbers_are_unique_and_sequential_per_year,
-    list_filters_by_call_state_limit_and_offset,
+    lists_filter_newest_first_in_bounded_pages,
     ivr_data_keeps_its_order_and_classifies,
     personal_data_stays_out_of_debug,
     unknown_requests_are_none,
@@ -504,12 +636,20 @@ async fn sqlite_file_survives_a_restart_and_keeps_numbering() {
     let path = dir.path().join("crm.db");
     let clock = Arc::new(ManualClock::new(MARCH_2026));
     let store = SqliteStore::open(&path, clock.clone()).await.unwrap();
-    let first = store.open_for_call(call("c-1")).await.unwrap().request;
+    let first = store
+        .record_call_fact(arrived("c-1"))
+        .await
+        .unwrap()
+        .request;
     store.close().await;
 
     let store = SqliteStore::open(&path, clock).await.unwrap();
     assert_eq!(store.get_by_call_id("c-1").await.unwrap(), Some(first));
-    let second = store.open_for_call(call("c-2")).await.unwrap().request;
+    let second = store
+        .record_call_fact(arrived("c-2"))
+        .await
+        .unwrap()
+        .request;
     assert_eq!(second.number, "SR-2026-000002");
 }
 
@@ -522,7 +662,7 @@ async fn any_store_opens_a_sqlite_url_like_the_binary_builds_it() {
         .await
         .expect("open by url");
     assert!(matches!(store, crm_store::AnyStore::Sqlite(_)));
-    let opened = store.open_for_call(call("c-any")).await.unwrap();
+    let opened = store.record_call_fact(arrived("c-any")).await.unwrap();
     assert_eq!(opened.request.number, "SR-2026-000001");
     store.close().await;
 }

@@ -1,13 +1,19 @@
-//! The gRPC side: the engine's CTI events open and complete service requests.
+//! The gRPC side: the engine's call facts build call records and open service requests.
 
 use std::sync::Arc;
 
-use crm_store::{NewServiceRequest, ServiceRequest, ServiceRequestStore, SrState};
+use common::Pii;
+use crm_store::{
+    Arrived, CallFact, Caller, Ended, FactKind, Offered, Opened, ServiceRequest,
+    ServiceRequestStore, SrState,
+};
 use cti_proto::cti_server::{Cti, CtiServer};
 use cti_proto::v1 as proto;
+use tonic::service::interceptor::InterceptedService;
 use tonic::{Request, Response, Status};
 
 use crate::CrmError;
+use crate::auth::ServiceCredential;
 
 /// The `centralino.cti.v1.Cti` service on top of a store.
 #[derive(Debug)]
@@ -20,70 +26,94 @@ impl<S: ServiceRequestStore> CtiService<S> {
         Self { store }
     }
 
-    /// The tonic service to add to a `tonic::transport::Server`.
-    pub fn into_server(self) -> CtiServer<Self> {
-        CtiServer::new(self)
+    /// The tonic service to add to a `tonic::transport::Server`: every call must carry the
+    /// engine's service credential, and no message may exceed
+    /// [`cti_proto::MAX_MESSAGE_BYTES`].
+    pub fn into_server(
+        self,
+        credential: ServiceCredential,
+    ) -> InterceptedService<CtiServer<Self>, ServiceCredential> {
+        InterceptedService::new(
+            CtiServer::new(self)
+                .max_decoding_message_size(cti_proto::MAX_MESSAGE_BYTES)
+                .max_encoding_message_size(cti_proto::MAX_MESSAGE_BYTES),
+            credential,
+        )
     }
 
-    async fn call_offered(
-        &self,
-        offered: proto::CallOffered,
-    ) -> Result<proto::ScreenPop, CrmError> {
-        let request = new_request_from_offer(offered)?;
-        let opened = self.store.open_for_call(request).await?;
+    async fn apply(&self, fact: CallFact) -> Result<Opened, CrmError> {
+        let what = match &fact.kind {
+            FactKind::Arrived(_) => "arrived",
+            FactKind::Offered(_) => "offered",
+            FactKind::Answered { .. } => "answered",
+            FactKind::Ended(_) => "ended",
+        };
+        let opened = self.store.record_call_fact(fact).await?;
         let sr = &opened.request;
         tracing::info!(
             call_id = %sr.call_id,
             sr = %sr.number,
             created = opened.created,
-            agent_id = sr.agent_id.as_deref().unwrap_or(""),
-            "call offered: screen pop"
+            fact = what,
+            "call fact stored"
         );
-        Ok(proto::ScreenPop {
-            service_request: Some(sr_to_proto(sr)),
-            created: opened.created,
-        })
+        Ok(opened)
     }
+}
 
-    async fn call_ended(
-        &self,
-        record: proto::CallRecord,
-    ) -> Result<proto::CallRecordAck, CrmError> {
-        let record = call_record_from_proto(record)?;
-        let opened = self.store.record_call_end(record).await?;
-        let sr = &opened.request;
-        tracing::info!(
-            call_id = %sr.call_id,
-            sr = %sr.number,
-            created = opened.created,
-            outcome = sr.call_outcome.map_or("", |outcome| outcome.as_str()),
-            "call record stored"
-        );
-        Ok(proto::CallRecordAck {
-            service_request: Some(sr_to_proto(sr)),
-            created: opened.created,
-        })
+fn ack(opened: &Opened) -> proto::CallFactAck {
+    proto::CallFactAck {
+        service_request: Some(sr_to_proto(&opened.request)),
+        created: opened.created,
     }
 }
 
 #[tonic::async_trait]
 impl<S: ServiceRequestStore> Cti for CtiService<S> {
-    async fn call_offered(
+    async fn report_call_arrived(
+        &self,
+        request: Request<proto::CallArrived>,
+    ) -> Result<Response<proto::CallFactAck>, Status> {
+        let opened = self.apply(arrived_from_proto(request.into_inner())).await?;
+        Ok(Response::new(ack(&opened)))
+    }
+
+    async fn report_call_offered(
         &self,
         request: Request<proto::CallOffered>,
     ) -> Result<Response<proto::ScreenPop>, Status> {
-        Ok(Response::new(
-            CtiService::call_offered(self, request.into_inner()).await?,
-        ))
+        let opened = self
+            .apply(offered_from_proto(request.into_inner())?)
+            .await?;
+        Ok(Response::new(proto::ScreenPop {
+            service_request: Some(sr_to_proto(&opened.request)),
+            created: opened.created,
+        }))
     }
 
-    async fn call_ended(
+    async fn report_call_answered(
+        &self,
+        request: Request<proto::CallAnswered>,
+    ) -> Result<Response<proto::CallFactAck>, Status> {
+        let answered = request.into_inner();
+        let opened = self
+            .apply(CallFact {
+                call_id: answered.call_id,
+                at_unix_ms: answered.answered_at_unix_ms,
+                kind: FactKind::Answered {
+                    agent_id: answered.agent_id,
+                },
+            })
+            .await?;
+        Ok(Response::new(ack(&opened)))
+    }
+
+    async fn report_call_ended(
         &self,
         request: Request<proto::CallRecord>,
-    ) -> Result<Response<proto::CallRecordAck>, Status> {
-        Ok(Response::new(
-            CtiService::call_ended(self, request.into_inner()).await?,
-        ))
+    ) -> Result<Response<proto::CallFactAck>, Status> {
+        let opened = self.apply(ended_from_proto(request.into_inner())?).await?;
+        Ok(Response::new(ack(&opened)))
     }
 }
 
@@ -101,51 +131,80 @@ fn ivr_pairs(data: Vec<proto::IvrDatum>) -> Vec<(String, String)> {
         .collect()
 }
 
-fn new_request_from_offer(offered: proto::CallOffered) -> Result<NewServiceRequest, CrmError> {
-    Ok(NewServiceRequest {
-        call_id: offered.call_id,
-        channel: offered.channel,
-        caller_number: offered.caller_number.into(),
-        dialled_number: offered.dialled_number,
-        customer: offered.customer_id.and_then(non_empty).map(Into::into),
-        ivr_data: ivr_pairs(offered.ivr_data),
-        queue: non_empty(offered.queue),
-        agent_id: non_empty(offered.agent_id),
-        waited_ms: Some(millis(offered.waited_ms, "waited_ms out of range")?),
+fn caller(raw: String, e164: Option<String>) -> Caller {
+    Caller {
+        raw: Pii::new(raw),
+        e164: e164.and_then(non_empty).map(Pii::new),
+    }
+}
+
+fn arrived_from_proto(fact: proto::CallArrived) -> CallFact {
+    CallFact {
+        call_id: fact.call_id,
+        at_unix_ms: fact.arrived_at_unix_ms,
+        kind: FactKind::Arrived(Arrived {
+            sip_call_id: fact.sip_call_id,
+            channel: fact.channel,
+            caller: caller(fact.caller_number, fact.caller_number_e164),
+            dialled_number: fact.dialled_number,
+        }),
+    }
+}
+
+fn offered_from_proto(fact: proto::CallOffered) -> Result<CallFact, CrmError> {
+    Ok(CallFact {
+        call_id: fact.call_id,
+        at_unix_ms: fact.offered_at_unix_ms,
+        kind: FactKind::Offered(Offered {
+            channel: fact.channel,
+            caller: caller(fact.caller_number, fact.caller_number_e164),
+            dialled_number: fact.dialled_number,
+            customer: fact.customer_id.and_then(non_empty).map(Pii::new),
+            ivr_data: ivr_pairs(fact.ivr_data),
+            queue: fact.queue,
+            waited_ms: millis(fact.waited_ms, "waited_ms out of range")?,
+            agent_id: fact.agent_id,
+        }),
     })
 }
 
-fn call_record_from_proto(record: proto::CallRecord) -> Result<crm_store::CallRecord, CrmError> {
-    let outcome = match proto::CallOutcome::try_from(record.outcome) {
-        Ok(proto::CallOutcome::Answered) => crm_store::CallOutcome::Answered,
-        Ok(proto::CallOutcome::AbandonedInQueue) => crm_store::CallOutcome::AbandonedInQueue,
-        Ok(proto::CallOutcome::AbandonedInIvr) => crm_store::CallOutcome::AbandonedInIvr,
-        Ok(proto::CallOutcome::ReleasedByIvr) => crm_store::CallOutcome::ReleasedByIvr,
-        Ok(proto::CallOutcome::Cancelled) => crm_store::CallOutcome::Cancelled,
-        Ok(proto::CallOutcome::Failed) => crm_store::CallOutcome::Failed,
-        Ok(proto::CallOutcome::Unspecified) | Err(_) => {
-            return Err(CrmError::InvalidArgument(
-                "call outcome is unspecified or unknown",
-            ));
-        }
-    };
-    Ok(crm_store::CallRecord {
-        call: NewServiceRequest {
-            call_id: record.call_id,
+fn ended_from_proto(record: proto::CallRecord) -> Result<CallFact, CrmError> {
+    let outcome = proto::CallOutcome::to_common(record.outcome).ok_or(
+        CrmError::InvalidArgument("call outcome is unspecified or unknown"),
+    )?;
+    let end_reason = proto::EndReason::to_common(record.end_reason).ok_or(
+        CrmError::InvalidArgument("end reason is unspecified or unknown"),
+    )?;
+    let stage = proto::CallStage::to_common(record.stage).ok_or(CrmError::InvalidArgument(
+        "call stage is unspecified or unknown",
+    ))?;
+    Ok(CallFact {
+        call_id: record.call_id,
+        at_unix_ms: record.ended_at_unix_ms,
+        kind: FactKind::Ended(Box::new(Ended {
+            sip_call_id: record.sip_call_id,
             channel: record.channel,
-            caller_number: record.caller_number.into(),
+            caller: caller(record.caller_number, record.caller_number_e164),
             dialled_number: record.dialled_number,
-            customer: record.customer_id.and_then(non_empty).map(Into::into),
+            customer: record.customer_id.and_then(non_empty).map(Pii::new),
             ivr_data: ivr_pairs(record.ivr_data),
             queue: record.queue.and_then(non_empty),
+            outcome,
+            end_reason,
+            stage,
+            started_at_unix_ms: record.started_at_unix_ms,
+            offered_at_unix_ms: record.offered_at_unix_ms,
+            answered_at_unix_ms: record.answered_at_unix_ms,
+            waited_ms: record
+                .waited_ms
+                .map(|ms| millis(ms, "waited_ms out of range"))
+                .transpose()?,
+            talk_ms: record
+                .talk_ms
+                .map(|ms| millis(ms, "talk_ms out of range"))
+                .transpose()?,
             agent_id: record.agent_id.and_then(non_empty),
-            waited_ms: Some(millis(record.waited_ms, "waited_ms out of range")?),
-        },
-        outcome,
-        started_at_unix_ms: record.started_at_unix_ms,
-        answered_at_unix_ms: record.answered_at_unix_ms,
-        ended_at_unix_ms: record.ended_at_unix_ms,
-        talk_ms: millis(record.talk_ms, "talk_ms out of range")?,
+        })),
     })
 }
 
@@ -182,70 +241,78 @@ mod tests {
     use super::*;
 
     #[test]
-    fn an_offer_becomes_a_request_with_empty_fields_as_none() {
+    fn an_offer_keeps_ivr_order_and_empty_fields_are_absent() {
         let offered = proto::CallOffered {
             call_id: "c-1".into(),
-            caller_number: "+390551234567".into(),
+            caller_number: "0551234567".into(),
+            caller_number_e164: Some(String::new()),
             ivr_data: vec![
                 proto::IvrDatum::new("b", "1"),
                 proto::IvrDatum::new("a", "2"),
             ],
-            queue: String::new(),
             agent_id: "op-7".into(),
             waited_ms: 1500,
             customer_id: Some(String::new()),
             ..Default::default()
         };
-        let request = new_request_from_offer(offered).unwrap();
+        let fact = offered_from_proto(offered).unwrap();
+        let FactKind::Offered(o) = fact.kind else {
+            panic!("an offer")
+        };
         assert_eq!(
-            request.ivr_data,
+            o.ivr_data,
             [("b".into(), "1".into()), ("a".into(), "2".into())]
         );
-        assert_eq!(request.queue, None);
-        assert_eq!(request.customer, None);
-        assert_eq!(request.agent_id.as_deref(), Some("op-7"));
-        assert_eq!(request.waited_ms, Some(1500));
-        assert_eq!(request.caller_number.expose(), "+390551234567");
+        assert_eq!(o.customer, None);
+        assert_eq!(o.caller.e164, None);
+        assert_eq!(o.waited_ms, 1500);
+        assert_eq!(o.caller.raw.expose(), "0551234567");
     }
 
     #[test]
-    fn a_record_needs_a_known_outcome_and_sane_durations() {
-        let unspecified = proto::CallRecord {
-            call_id: "c-1".into(),
-            ..Default::default()
-        };
-        assert!(matches!(
-            call_record_from_proto(unspecified),
-            Err(CrmError::InvalidArgument(_))
-        ));
-        let unknown = proto::CallRecord {
-            call_id: "c-1".into(),
-            outcome: 99,
-            ..Default::default()
-        };
-        assert!(matches!(
-            call_record_from_proto(unknown),
-            Err(CrmError::InvalidArgument(_))
-        ));
-        let huge = proto::CallRecord {
-            call_id: "c-1".into(),
-            outcome: proto::CallOutcome::Answered.into(),
-            talk_ms: u64::MAX,
-            ..Default::default()
-        };
-        assert!(matches!(
-            call_record_from_proto(huge),
-            Err(CrmError::InvalidArgument(_))
-        ));
-        let abandoned = proto::CallRecord {
+    fn a_record_needs_known_enums_and_sane_durations_and_keeps_absent_ones_absent() {
+        let good = proto::CallRecord {
             call_id: "c-1".into(),
             outcome: proto::CallOutcome::AbandonedInIvr.into(),
+            end_reason: proto::EndReason::CallerHungUp.into(),
+            stage: proto::CallStage::Ivr.into(),
             queue: Some("q".into()),
             ..Default::default()
         };
-        let record = call_record_from_proto(abandoned).unwrap();
-        assert_eq!(record.outcome, crm_store::CallOutcome::AbandonedInIvr);
-        assert_eq!(record.call.queue.as_deref(), Some("q"));
+        let FactKind::Ended(e) = ended_from_proto(good.clone()).unwrap().kind else {
+            panic!("a record")
+        };
+        assert_eq!(e.outcome, crm_store::CallOutcome::AbandonedInIvr);
+        assert_eq!(e.queue.as_deref(), Some("q"));
+        assert_eq!(e.waited_ms, None);
+        assert_eq!(e.talk_ms, None);
+        for bad in [
+            proto::CallRecord {
+                outcome: 0,
+                ..good.clone()
+            },
+            proto::CallRecord {
+                outcome: 99,
+                ..good.clone()
+            },
+            proto::CallRecord {
+                end_reason: 0,
+                ..good.clone()
+            },
+            proto::CallRecord {
+                stage: 0,
+                ..good.clone()
+            },
+            proto::CallRecord {
+                talk_ms: Some(u64::MAX),
+                ..good.clone()
+            },
+        ] {
+            assert!(matches!(
+                ended_from_proto(bad),
+                Err(CrmError::InvalidArgument(_))
+            ));
+        }
     }
 
     #[test]

@@ -10,7 +10,9 @@ use axum::extract::{Path, Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use common::Pii;
-use crm_store::{CallOutcome, ListFilter, ServiceRequest, ServiceRequestStore, SrState};
+use crm_store::{
+    CallOutcome, CallStage, EndReason, ListFilter, ServiceRequest, ServiceRequestStore, SrState,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::CrmError;
@@ -28,32 +30,48 @@ pub fn router<S: ServiceRequestStore>(store: Arc<S>) -> Router {
         .with_state(store)
 }
 
-/// A service request as the API shows it.
+/// A service request as the API shows it, with its call record.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct ServiceRequestView {
     pub id: i64,
     pub number: String,
+    /// The engine's call ID; empty for an SR without a call.
     pub call_id: String,
     pub state: SrState,
     pub channel: String,
     pub service_area: Option<String>,
     pub category: Option<String>,
     pub request_type: Option<String>,
+    pub created_at_unix_ms: i64,
+    pub updated_at_unix_ms: i64,
+    /// `None` for an SR without a call.
+    pub call: Option<CallView>,
+}
+
+/// The call record [cartellino telefonico] as the API shows it.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct CallView {
+    pub sip_call_id: Option<String>,
     /// Serialised in clear (`Pii` is transparent to serde), redacted by `Debug`.
     pub caller_number: Pii<String>,
+    pub caller_number_e164: Option<Pii<String>>,
     pub dialled_number: String,
     pub customer: Option<Pii<String>>,
     pub ivr_data: Vec<IvrEntry>,
     pub queue: Option<String>,
+    /// The operator who answered.
     pub agent_id: Option<String>,
-    pub call_outcome: Option<CallOutcome>,
-    pub call_started_at_unix_ms: Option<i64>,
-    pub call_answered_at_unix_ms: Option<i64>,
-    pub call_ended_at_unix_ms: Option<i64>,
+    /// The last operator the call was offered to.
+    pub offered_agent_id: Option<String>,
+    pub outcome: Option<CallOutcome>,
+    pub end_reason: Option<EndReason>,
+    pub stage: Option<CallStage>,
+    pub started_at_unix_ms: Option<i64>,
+    pub offered_at_unix_ms: Option<i64>,
+    pub answered_at_unix_ms: Option<i64>,
+    pub ended_at_unix_ms: Option<i64>,
     pub waited_ms: Option<i64>,
     pub talk_ms: Option<i64>,
-    pub created_at_unix_ms: i64,
-    pub updated_at_unix_ms: i64,
 }
 
 #[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -64,6 +82,8 @@ pub struct IvrEntry {
 
 impl From<ServiceRequest> for ServiceRequestView {
     fn from(sr: ServiceRequest) -> Self {
+        let has_call = !sr.call_id.is_empty();
+        let c = sr.call;
         Self {
             id: sr.id,
             number: sr.number,
@@ -73,38 +93,55 @@ impl From<ServiceRequest> for ServiceRequestView {
             service_area: sr.service_area,
             category: sr.category,
             request_type: sr.request_type,
-            caller_number: sr.caller_number,
-            dialled_number: sr.dialled_number,
-            customer: sr.customer,
-            ivr_data: sr
-                .ivr_data
-                .into_iter()
-                .map(|(key, value)| IvrEntry { key, value })
-                .collect(),
-            queue: sr.queue,
-            agent_id: sr.agent_id,
-            call_outcome: sr.call_outcome,
-            call_started_at_unix_ms: sr.call_started_at_unix_ms,
-            call_answered_at_unix_ms: sr.call_answered_at_unix_ms,
-            call_ended_at_unix_ms: sr.call_ended_at_unix_ms,
-            waited_ms: sr.waited_ms,
-            talk_ms: sr.talk_ms,
             created_at_unix_ms: sr.created_at_unix_ms,
             updated_at_unix_ms: sr.updated_at_unix_ms,
+            call: has_call.then(|| CallView {
+                sip_call_id: c.sip_call_id,
+                caller_number: c.caller_number,
+                caller_number_e164: c.caller_number_e164,
+                dialled_number: c.dialled_number,
+                customer: c.customer,
+                ivr_data: c
+                    .ivr_data
+                    .into_iter()
+                    .map(|(key, value)| IvrEntry { key, value })
+                    .collect(),
+                queue: c.queue,
+                agent_id: c.agent_id,
+                offered_agent_id: c.offered_agent_id,
+                outcome: c.outcome,
+                end_reason: c.end_reason,
+                stage: c.stage,
+                started_at_unix_ms: c.started_at_unix_ms,
+                offered_at_unix_ms: c.offered_at_unix_ms,
+                answered_at_unix_ms: c.answered_at_unix_ms,
+                ended_at_unix_ms: c.ended_at_unix_ms,
+                waited_ms: c.waited_ms,
+                talk_ms: c.talk_ms,
+            }),
         }
     }
 }
 
-/// `GET /api/v1/service-requests` answers `{"service_requests": [...]}`, oldest first.
+/// `GET /api/v1/service-requests` answers `{"service_requests": [...]}`, newest first, one
+/// page.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct ServiceRequestList {
     pub service_requests: Vec<ServiceRequestView>,
 }
 
+/// The filters of the list. An unknown parameter is an error, not silently ignored.
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct ListParams {
     call_id: Option<String>,
+    sip_call_id: Option<String>,
+    caller_number: Option<String>,
     state: Option<String>,
+    queue: Option<String>,
+    agent_id: Option<String>,
+    from_unix_ms: Option<i64>,
+    until_unix_ms: Option<i64>,
     limit: Option<u32>,
     offset: Option<u32>,
 }
@@ -114,16 +151,29 @@ async fn list<S: ServiceRequestStore>(
     params: Result<Query<ListParams>, QueryRejection>,
 ) -> Result<Json<ServiceRequestList>, CrmError> {
     let Query(params) = params.map_err(|_| {
-        CrmError::InvalidArgument("bad query: call_id, state are text; limit, offset are numbers")
+        CrmError::InvalidArgument(
+            "bad query: the filters are call_id, sip_call_id, caller_number, state, queue, \
+             agent_id (text), from_unix_ms, until_unix_ms, limit, offset (numbers)",
+        )
     })?;
     let state = params
         .state
         .map(|name| SrState::from_name(&name).ok_or(CrmError::InvalidArgument("unknown state")))
         .transpose()?;
+    let limit = params.limit.unwrap_or(ListFilter::DEFAULT_LIMIT);
+    if limit == 0 || limit > ListFilter::MAX_LIMIT {
+        return Err(CrmError::InvalidArgument("limit must be between 1 and 200"));
+    }
     let filter = ListFilter {
         call_id: params.call_id,
+        sip_call_id: params.sip_call_id,
+        caller_number: params.caller_number,
         state,
-        limit: params.limit.unwrap_or(ListFilter::DEFAULT_LIMIT),
+        queue: params.queue,
+        agent_id: params.agent_id,
+        created_from_unix_ms: params.from_unix_ms,
+        created_until_unix_ms: params.until_unix_ms,
+        limit,
         offset: params.offset.unwrap_or(0),
     };
     let service_requests = store

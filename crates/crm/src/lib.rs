@@ -1,8 +1,8 @@
 //! The CRM service: opens a service request (SR) for every call and serves SRs.
 //!
-//! * gRPC (`centralino.cti.v1.Cti`, see `proto/cti.proto`): the engine's screen pops and
-//!   call records. Each opens the call's SR if it has none (DOMAIN.md, "A call, end to end",
-//!   step 8), exactly once per call ID.
+//! * gRPC (`centralino.cti.v1.Cti`, see `proto/cti.proto`): the engine's call facts (arrived,
+//!   offered with the screen pop, answered, ended with the call record). The first opens the
+//!   call's SR, exactly once per call ID; every call needs the engine's service credential.
 //! * HTTP/JSON (`/api/v1/...`, see `docs/api.md`): SRs for operators and supervisors.
 //!
 //! ```no_run
@@ -11,10 +11,12 @@
 //! let store = crm_store::SqliteStore::open("crm.db", Arc::new(common::SystemClock)).await?;
 //! let grpc = tokio::net::TcpListener::bind("127.0.0.1:50051").await?;
 //! let http = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
-//! crm::serve(store, grpc, http, async { tokio::signal::ctrl_c().await.ok(); }).await?;
+//! let credential = crm::ServiceCredential::new(&std::env::var("CENTRALINO_CTI_TOKEN")?)?;
+//! crm::serve(store, credential, grpc, http, async { tokio::signal::ctrl_c().await.ok(); }).await?;
 //! # Ok(()) }
 //! ```
 
+mod auth;
 mod cti;
 mod error;
 pub mod http;
@@ -28,6 +30,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio_stream::wrappers::TcpListenerStream;
 
+pub use auth::{CredentialError, MIN_TOKEN_LEN, ServiceCredential};
 pub use cti::CtiService;
 pub use error::CrmError;
 
@@ -54,6 +57,7 @@ pub enum ServeError {
 /// Takes bound listeners so that callers (and tests) can bind port 0 and read the address.
 pub async fn serve<S: ServiceRequestStore>(
     store: S,
+    credential: ServiceCredential,
     grpc_listener: TcpListener,
     http_listener: TcpListener,
     shutdown: impl Future<Output = ()>,
@@ -64,7 +68,7 @@ pub async fn serve<S: ServiceRequestStore>(
     let (stop, stopped) = watch::channel(false);
 
     let grpc = tonic::transport::Server::builder()
-        .add_service(CtiService::new(store.clone()).into_server())
+        .add_service(CtiService::new(store.clone()).into_server(credential))
         .serve_with_incoming_shutdown(
             TcpListenerStream::new(grpc_listener),
             until_stopped(stopped.clone()),
@@ -94,6 +98,7 @@ pub async fn serve<S: ServiceRequestStore>(
 /// Binds both addresses, then [`serve`]s.
 pub async fn serve_on<S: ServiceRequestStore>(
     store: S,
+    credential: ServiceCredential,
     grpc_addr: SocketAddr,
     http_addr: SocketAddr,
     shutdown: impl Future<Output = ()>,
@@ -109,7 +114,7 @@ pub async fn serve_on<S: ServiceRequestStore>(
     };
     let grpc = bind("grpc", grpc_addr).await?;
     let http = bind("http", http_addr).await?;
-    serve(store, grpc, http, shutdown).await
+    serve(store, credential, grpc, http, shutdown).await
 }
 
 /// Completes when `stop` says so, or when its sender is gone.

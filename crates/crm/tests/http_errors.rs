@@ -31,6 +31,16 @@ async fn errors_are_json_with_the_right_status() {
             400,
             "invalid_argument",
         ),
+        (
+            "/api/v1/service-requests?limit=100000",
+            400,
+            "invalid_argument",
+        ),
+        (
+            "/api/v1/service-requests?colour=blue",
+            400,
+            "invalid_argument",
+        ),
     ];
     for (path, status, code) in cases {
         let (got, body) = crm.get(path).await;

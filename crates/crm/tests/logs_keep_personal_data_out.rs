@@ -8,7 +8,7 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use common::{Crm, MARCH_2026};
-use cti_proto::{CallOffered, CallOutcome, CallRecord, IvrDatum};
+use cti_proto::{CallOffered, CallOutcome, CallRecord, CallStage, EndReason, IvrDatum};
 
 const CALLER: &str = "+390559876543";
 const CUSTOMER: &str = "VRDGPP80A01H501Z";
@@ -52,19 +52,24 @@ async fn caller_numbers_never_reach_the_logs() {
         agent_id: "op-1".into(),
         offered_at_unix_ms: MARCH_2026,
         customer_id: Some(CUSTOMER.into()),
+        ..Default::default()
     };
-    cti.call_offered(offered.clone()).await.expect("offer");
-    cti.call_offered(offered).await.expect("re-offer");
-    cti.call_ended(CallRecord {
+    cti.report_call_offered(offered.clone())
+        .await
+        .expect("offer");
+    cti.report_call_offered(offered).await.expect("re-offer");
+    cti.report_call_ended(CallRecord {
         call_id: "call-pii".into(),
         caller_number: CALLER.into(),
         outcome: CallOutcome::Answered.into(),
+        end_reason: EndReason::OperatorHungUp.into(),
+        stage: CallStage::Talking.into(),
         customer_id: Some(CUSTOMER.into()),
         ..Default::default()
     })
     .await
     .expect("record");
-    cti.call_offered(CallOffered {
+    cti.report_call_offered(CallOffered {
         call_id: String::new(),
         caller_number: CALLER.into(),
         ..Default::default()
@@ -73,8 +78,11 @@ async fn caller_numbers_never_reach_the_logs() {
     .expect_err("refused");
     let (status, body) = crm.get("/api/v1/calls/call-pii/service-request").await;
     assert_eq!(status, 200);
-    assert_eq!(body["caller_number"], CALLER, "the API does show it");
-    assert_eq!(body["customer"], CUSTOMER);
+    assert_eq!(
+        body["call"]["caller_number"], CALLER,
+        "the API does show it"
+    );
+    assert_eq!(body["call"]["customer"], CUSTOMER);
     crm.stop().await.expect("clean shutdown");
 
     let logs = String::from_utf8(logs.0.lock().expect("not poisoned").clone()).expect("utf-8 logs");
@@ -83,7 +91,7 @@ async fn caller_numbers_never_reach_the_logs() {
         "the calls were logged at all:\n{logs}"
     );
     assert!(
-        logs.contains("screen pop"),
+        logs.contains("call fact stored"),
         "our own events were logged:\n{logs}"
     );
     for secret in [CALLER, "9876543", CUSTOMER] {

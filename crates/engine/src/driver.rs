@@ -10,10 +10,10 @@ use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 use tracing::{info, warn};
 
-use crate::control::Output;
 use crate::cti::CtiSink;
 use crate::media_driver::MediaManager;
 use crate::{Engine, EngineError};
+use call_control::{LegOpened, Output};
 
 /// After the final hang-up, how long to wait for the BYEs and CANCELs to be answered.
 const FINAL_ANSWERS: Duration = Duration::from_secs(2);
@@ -44,8 +44,15 @@ pub(crate) async fn run(
         while let Some(out) = core.poll_output() {
             match out {
                 Output::Transmit { to, bytes } => send(&socket, to, &bytes).await,
+                Output::OpenLeg { leg } => {
+                    let result = match media.open(leg) {
+                        Ok(local) => LegOpened::Bound(local),
+                        Err(e) => LegOpened::Failed(e),
+                    };
+                    core.handle_leg_opened(Instant::now(), leg, result);
+                }
                 Output::Media { leg, command } => media.command(leg, command),
-                Output::Cti(event) => cti.send(event),
+                Output::Fact(fact) => cti.send(fact),
             }
         }
         if let Some(until) = draining_until {
@@ -55,7 +62,7 @@ pub(crate) async fn run(
                     calls = core.active_calls(),
                     "shutdown grace period over: hanging up"
                 );
-                core.hang_up_all(now, &mut media);
+                core.hang_up_all(now);
                 hung_up = true;
                 // A little longer for the BYEs and CANCELs just sent to be answered.
                 draining_until = Some(now + FINAL_ANSWERS);
@@ -77,14 +84,14 @@ pub(crate) async fn run(
             .unwrap_or_else(|| tokio::time::Instant::now() + Duration::from_secs(3600));
         tokio::select! {
             received = socket.recv_from(&mut buf) => match received {
-                Ok((n, from)) => core.handle_datagram(Instant::now(), from, &buf[..n], &mut media),
+                Ok((n, from)) => core.handle_datagram(Instant::now(), from, &buf[..n]),
                 // ICMP port unreachable and friends surface here on some systems: not fatal.
                 Err(e) => warn!(error = %e, "sip socket receive error"),
             },
             Some((leg, event)) = media_rx.recv() => {
-                core.handle_media_event(Instant::now(), leg, event, &mut media);
+                core.handle_media_event(Instant::now(), leg, event);
             }
-            () = tokio::time::sleep_until(sleep) => core.handle_timeout(Instant::now(), &mut media),
+            () = tokio::time::sleep_until(sleep) => core.handle_timeout(Instant::now()),
             () = &mut shutdown, if draining_until.is_none() => {
                 info!(calls = core.active_calls(), "shutting down: refusing new calls");
                 core.begin_shutdown();

@@ -1,8 +1,8 @@
 //! The centralino telephony engine.
 //!
-//! * [`control::CallControl`]: the sans-IO call-control core, a back-to-back user agent
-//!   that runs each call through the IVR and the ACD to an operator. Time is a parameter,
-//!   wall-clock time comes through [`common::Clock`], media and CTI are outputs.
+//! * [`call_control::CallControl`] (its own crate): the sans-IO call-control core, a
+//!   back-to-back user agent that runs each call through the IVR and the ACD to an operator.
+//!   This crate only drives it.
 //! * [`media_driver`]: one tokio task per RTP leg (prompt playout, RFC 4733 DTMF, relay).
 //! * `driver`: the single task that owns the SIP socket and the core.
 //! * [`cti`]: the gRPC client that carries screen pops and call records to the CRM.
@@ -11,20 +11,17 @@
 //!
 //! ```text
 //! loop {
-//!     while let Some(out) = core.poll_output() { transmit / media command / cti event }
+//!     while let Some(out) = core.poll_output() { transmit / open leg / media command / fact }
 //!     select! {
-//!         datagram  => core.handle_datagram(now, from, bytes, &mut media),
-//!         media ev  => core.handle_media_event(now, leg, event, &mut media),
-//!         deadline  => core.handle_timeout(now, &mut media),   // core.poll_timeout()
+//!         datagram  => core.handle_datagram(now, from, bytes),
+//!         media ev  => core.handle_media_event(now, leg, event),
+//!         deadline  => core.handle_timeout(now),   // core.poll_timeout()
 //!     }
 //! }
 //! ```
 
-pub mod config;
-pub mod control;
 pub mod cti;
 mod driver;
-pub mod events;
 pub mod media_driver;
 
 use std::future::Future;
@@ -37,7 +34,7 @@ use common::Clock;
 use prompts::PromptLibrary;
 use rand::Rng;
 
-pub use config::{AgentConfig, EngineConfig, QueueSettings};
+pub use call_control::{AgentConfig, EngineConfig, QueueSettings, events};
 pub use cti::{CtiSink, GrpcCti};
 
 #[derive(Debug, thiserror::Error)]
@@ -79,7 +76,7 @@ impl Assets {
             .into_iter()
             .filter(|p| prompts.get(p).is_none())
             .collect();
-        for needed in [control::HOLD_MUSIC] {
+        for needed in [call_control::HOLD_MUSIC] {
             if prompts.get(needed).is_none() {
                 missing.push(needed.to_string());
             }
@@ -101,7 +98,7 @@ impl Assets {
 /// A bound, not yet running engine: lets the caller read the SIP address before `run`.
 pub struct Engine {
     socket: tokio::net::UdpSocket,
-    core: control::CallControl,
+    core: call_control::CallControl,
     prompts: Arc<Mutex<PromptLibrary>>,
     config: EngineConfig,
     media_seed: u64,
@@ -127,7 +124,9 @@ impl Engine {
         let media_seed = config
             .rng_seed
             .map_or_else(|| rand::rng().random(), |s| s.wrapping_add(1));
-        let core = control::CallControl::new(config.clone(), assets.script, clock, Instant::now())?;
+        let core =
+            call_control::CallControl::new(config.clone(), assets.script, clock, Instant::now())
+                .map_err(|e| EngineError::Config(e.to_string()))?;
         Ok(Engine {
             socket,
             core,

@@ -18,8 +18,7 @@ use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 use tracing::{debug, warn};
 
-use crate::control::MediaLegs;
-use crate::events::{LegId, MediaCommand, MediaEvent};
+use call_control::events::{LegId, MediaCommand, MediaEvent};
 
 /// What other legs need to know of a leg to relay into it.
 #[derive(Debug)]
@@ -91,8 +90,9 @@ impl MediaManager {
     }
 }
 
-impl MediaLegs for MediaManager {
-    fn open(&mut self, leg: LegId) -> Result<SocketAddr, String> {
+impl MediaManager {
+    /// Bind a socket for `leg` and start its task; returns the local RTP address.
+    pub fn open(&mut self, leg: LegId) -> Result<SocketAddr, String> {
         let std_socket = std::net::UdpSocket::bind(SocketAddr::new(self.ip, 0))
             .map_err(|e| format!("cannot bind an RTP socket on {}: {e}", self.ip))?;
         std_socket

@@ -9,10 +9,7 @@ use std::collections::BTreeSet;
 
 use sip_message::{Message, Method, SipHeaders, Uri, parse};
 
-const DIR: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/test-vectors/rfc4475"
-);
+const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../test-vectors/rfc4475");
 
 #[derive(Debug, Clone, Copy)]
 enum Expect {

@@ -358,10 +358,7 @@ fn reparse_if_ok(bytes: &[u8]) {
 fn torture_messages() -> &'static Vec<Vec<u8>> {
     static CACHE: std::sync::OnceLock<Vec<Vec<u8>>> = std::sync::OnceLock::new();
     CACHE.get_or_init(|| {
-        let dir = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/test-vectors/rfc4475"
-        );
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../test-vectors/rfc4475");
         let mut names: Vec<_> = std::fs::read_dir(dir)
             .expect("test vectors")
             .map(|e| e.expect("entry").path())

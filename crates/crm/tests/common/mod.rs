@@ -14,6 +14,9 @@ use tokio::task::JoinHandle;
 /// 2026-03-02T10:00:00Z
 pub const MARCH_2026: i64 = 1_772_445_600_000;
 
+/// The engine's service credential in these tests.
+pub const TOKEN: &str = "test-engine-credential-0123456789";
+
 pub struct Crm {
     pub grpc_url: String,
     pub http_addr: SocketAddr,
@@ -34,7 +37,8 @@ impl Crm {
         let grpc_url = format!("http://{}", grpc.local_addr().expect("bound"));
         let http_addr = http.local_addr().expect("bound");
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(crm::serve(store, grpc, http, async {
+        let credential = crm::ServiceCredential::new(TOKEN).expect("a strong test credential");
+        let task = tokio::spawn(crm::serve(store, credential, grpc, http, async {
             let _ = stopped.await;
         }));
         Self {
@@ -46,8 +50,14 @@ impl Crm {
         }
     }
 
+    /// A CTI client with the engine's service credential.
     pub async fn cti(&self) -> cti_proto::CtiClient {
-        cti_proto::CtiClient::connect(self.grpc_url.clone())
+        self.cti_with(Some(TOKEN)).await
+    }
+
+    /// A CTI client with `token` as its credential (`None`: none at all).
+    pub async fn cti_with(&self, token: Option<&str>) -> cti_proto::CtiClient {
+        cti_proto::CtiClient::connect(self.grpc_url.clone(), token.map(str::to_owned))
             .await
             .expect("connect to the CTI")
     }

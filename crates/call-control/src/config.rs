@@ -1,4 +1,4 @@
-//! Engine settings, as the binary's TOML config and flags produce them.
+//! Call-control settings, as the binary's TOML config and flags produce them.
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
@@ -60,6 +60,12 @@ pub struct EngineConfig {
     pub queues: BTreeMap<String, QueueSettings>,
     /// Grace period for established calls at shutdown.
     pub shutdown_grace: Duration,
+    /// This engine's name in its call IDs (`<node>-<epoch>-<sequence>`): distinct per engine
+    /// when several share one CRM.
+    pub node: String,
+    /// The boot epoch in call IDs (unix ms); `None` takes the clock's time at start. The
+    /// engine passes one larger than any earlier boot's, so IDs never repeat across restarts.
+    pub call_id_epoch: Option<i64>,
     /// Seed for Call-IDs, tags, branches, SSRCs; `None` takes one from the OS.
     pub rng_seed: Option<u64>,
     /// The SIP socket's address (filled in by the driver once bound).

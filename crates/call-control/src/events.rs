@@ -1,0 +1,159 @@
+//! What the call-control core exchanges with its driver: media legs and their commands, and the
+//! facts of each call. Plain Rust types; the drivers translate them to sockets, the outbox and
+//! gRPC.
+
+use std::fmt;
+use std::net::SocketAddr;
+
+use common::Pii;
+use common::call::{CallOutcome, CallStage, EndReason};
+use media::Codec;
+
+/// A media leg: one RTP socket, towards the caller or towards an operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct LegId(pub u64);
+
+impl fmt::Display for LegId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "leg-{}", self.0)
+    }
+}
+
+/// The engine's own call ID: unique across calls and restarts, whatever Call-ID the caller's
+/// phone chose. The service request keys on it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CallRef(pub String);
+
+impl fmt::Display for CallRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Commands for a media leg's driver.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MediaCommand {
+    /// Where to send RTP and with which payload types (from the SDP offer/answer). Nothing is
+    /// sent before a `Play` or a `Bridge`, which the core only gives once the address is
+    /// proven (the caller's ACK, the operator's answer).
+    Configure {
+        remote: SocketAddr,
+        codec: Codec,
+        payload_type: u8,
+        telephone_event_pt: Option<u8>,
+    },
+    /// Play these prompts in sequence, replacing whatever plays, then loop `then_loop` (hold
+    /// music) if given, else report [`MediaEvent::PlaybackFinished`] with `token`.
+    Play {
+        prompts: Vec<String>,
+        then_loop: Option<String>,
+        token: u64,
+    },
+    /// Stop playing (barge-in, or the call was answered by an operator).
+    StopPlayback,
+    /// Relay every RTP packet received on this leg to `peer`'s remote, as received.
+    Bridge { peer: LegId },
+    /// Close the socket and end the leg.
+    Close,
+}
+
+/// What a media leg reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MediaEvent {
+    /// An RFC 4733 key press, reported once per press.
+    Digit(char),
+    /// The playback started with this token finished (not reported when replaced or stopped).
+    PlaybackFinished { token: u64 },
+}
+
+/// The answer to [`crate::Output::OpenLeg`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LegOpened {
+    /// The leg's socket is bound at this address (what SDP advertises).
+    Bound(SocketAddr),
+    /// No socket could be had; the reason is logged.
+    Failed(String),
+}
+
+/// A call arrived and was accepted (the caller hears ringing).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallArrived {
+    pub call: CallRef,
+    /// The caller's own Call-ID, for tracing only (at most [`crate::MAX_CALL_ID_LEN`] bytes).
+    pub sip_call_id: String,
+    pub caller: Pii<String>,
+    pub dialled: String,
+    pub at_unix_ms: i64,
+}
+
+/// The screen pop: the call is being offered to an operator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallOffered {
+    pub call: CallRef,
+    pub caller: Pii<String>,
+    pub dialled: String,
+    pub ivr_data: Vec<(String, String)>,
+    pub queue: String,
+    pub waited_ms: u64,
+    pub agent_id: String,
+    pub offered_at_unix_ms: i64,
+}
+
+/// The call record [cartellino telefonico] at the end of every call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallRecord {
+    pub call: CallRef,
+    pub sip_call_id: String,
+    pub caller: Pii<String>,
+    pub dialled: String,
+    pub ivr_data: Vec<(String, String)>,
+    pub queue: Option<String>,
+    pub outcome: CallOutcome,
+    pub end_reason: EndReason,
+    /// How far the call got.
+    pub stage: CallStage,
+    pub started_at_unix_ms: i64,
+    /// The first offer to an operator, if any.
+    pub offered_at_unix_ms: Option<i64>,
+    pub answered_at_unix_ms: Option<i64>,
+    pub ended_at_unix_ms: i64,
+    /// Time in queue; `None` if the call never reached a queue.
+    pub waited_ms: Option<u64>,
+    /// Time talking to the operator; `None` if no operator answered.
+    pub talk_ms: Option<u64>,
+    /// The operator who answered, if any.
+    pub agent_id: Option<String>,
+}
+
+/// The facts of a call, in the order they happen. The driver makes each one durable (the
+/// outbox) before it carries out the outputs that follow it, and delivers them to the CRM.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallFact {
+    Arrived(CallArrived),
+    /// The call reached a new stage or the IVR learned something: what a restart needs to
+    /// close the call truthfully if the engine dies now.
+    Progress {
+        call: CallRef,
+        stage: CallStage,
+        ivr_data: Vec<(String, String)>,
+        queue: Option<String>,
+    },
+    Offered(CallOffered),
+    Answered {
+        call: CallRef,
+        agent_id: String,
+        at_unix_ms: i64,
+    },
+    Ended(CallRecord),
+}
+
+impl CallFact {
+    pub fn call(&self) -> &CallRef {
+        match self {
+            CallFact::Arrived(a) => &a.call,
+            CallFact::Progress { call, .. } | CallFact::Answered { call, .. } => call,
+            CallFact::Offered(o) => &o.call,
+            CallFact::Ended(r) => &r.call,
+        }
+    }
+}

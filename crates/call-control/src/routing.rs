@@ -1,0 +1,265 @@
+//! Routing: the IVR session that decides where a call goes, and the ACD queue that decides
+//! which operator takes it.
+
+use std::time::{Duration, Instant};
+
+use common::call::{CallStage, EndReason};
+use tracing::{debug, info, warn};
+
+use crate::call::{CallTimer, Phase};
+use crate::events::{CallFact, MediaCommand};
+use crate::{CallControl, HOLD_MUSIC};
+
+/// Where the IVR left the call.
+enum IvrExit {
+    Enqueue(String),
+    Release(Option<String>),
+}
+
+impl CallControl {
+    pub(crate) fn ivr_input(&mut self, now: Instant, id: acd::CallId, input: ivr::Input) {
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
+        let Phase::Ivr { session, .. } = &mut call.phase else {
+            return;
+        };
+        if let Err(e) = session.handle_input(input) {
+            debug!(error = %e, "ivr input refused");
+        }
+        let mut exit = None;
+        let mut deadline = None;
+        let mut commands = Vec::new();
+        loop {
+            match session.poll_output() {
+                ivr::Output::Play { prompts, .. } => {
+                    let token = self.next_token;
+                    self.next_token += 1;
+                    call.play_token = token;
+                    commands.push(MediaCommand::Play {
+                        prompts,
+                        then_loop: None,
+                        token,
+                    });
+                }
+                ivr::Output::StopPlayback => {
+                    call.play_token = 0;
+                    commands.push(MediaCommand::StopPlayback);
+                }
+                ivr::Output::IdentifyCaller { .. } => {
+                    // No customer directory yet: every caller is a guest.
+                    let _ = session.handle_input(ivr::Input::IdentifyResult(None));
+                }
+                ivr::Output::Enqueue { queue, .. } => {
+                    exit = Some(IvrExit::Enqueue(queue));
+                    break;
+                }
+                ivr::Output::RecordVoicemail { .. } => {
+                    // Voicemail recording is not built yet: close the call politely.
+                    exit = Some(IvrExit::Release(Some("voicemail_not_available".into())));
+                    break;
+                }
+                ivr::Output::Hangup { reason } => {
+                    exit = Some(IvrExit::Release(Some(format!("{reason:?}"))));
+                    break;
+                }
+                ivr::Output::Timeout(at) => {
+                    deadline = at;
+                    break;
+                }
+                _ => {}
+            }
+        }
+        let leg = call.leg;
+        if let Phase::Ivr {
+            deadline: armed, ..
+        } = &mut call.phase
+        {
+            *armed = deadline;
+        }
+        for command in commands {
+            self.media(leg, command);
+        }
+        // What the IVR learned is a fact as soon as it is learned: a caller who hangs up (or
+        // an engine that dies) a moment later keeps it in the record.
+        self.note_ivr_data(id);
+        match exit {
+            Some(IvrExit::Enqueue(queue)) => self.enqueue(now, id, queue),
+            Some(IvrExit::Release(reason)) => {
+                if let Some(reason) = reason
+                    && let Some(call) = self.calls.get_mut(&id)
+                {
+                    call.ivr_data.push(("ivr_hangup_reason".into(), reason));
+                }
+                self.end_call(now, id, EndReason::IvrReleased, None);
+            }
+            None => {
+                if let Some(at) = deadline {
+                    self.arm(at, id, CallTimer::Ivr);
+                }
+            }
+        }
+    }
+
+    /// Copies the IVR session's findings into the call, and reports them if they changed.
+    fn note_ivr_data(&mut self, id: acd::CallId) {
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
+        let Phase::Ivr { session, .. } = &call.phase else {
+            return;
+        };
+        let data = flatten_call_data(session.data());
+        if data != call.ivr_data {
+            call.ivr_data = data;
+            let stage = call.stage;
+            self.progress(id, stage);
+        }
+    }
+
+    /// The call reached `stage` (or its data changed): a fact for the outbox.
+    pub(crate) fn progress(&mut self, id: acd::CallId, stage: common::call::CallStage) {
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
+        call.stage = call.stage.max(stage);
+        let fact = CallFact::Progress {
+            call: call.call_ref.clone(),
+            stage: call.stage,
+            ivr_data: call.ivr_data.clone(),
+            queue: call.queue.clone(),
+        };
+        self.fact(fact);
+    }
+
+    fn enqueue(&mut self, now: Instant, id: acd::CallId, queue: String) {
+        let token = self.new_token();
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
+        call.phase = Phase::Queued {
+            since: now,
+            offer: None,
+        };
+        call.queue = Some(queue.clone());
+        call.play_token = token;
+        info!(call = %call.call_ref, queue = %queue, "queued");
+        let leg = call.leg;
+        self.progress(id, CallStage::Queued);
+        // The script says what the caller hears before queueing (`please_hold`); from here
+        // on, hold music between announcements.
+        self.media(
+            leg,
+            MediaCommand::Play {
+                prompts: Vec::new(),
+                then_loop: Some(HOLD_MUSIC.into()),
+                token,
+            },
+        );
+        if let Err(e) = self.acd.handle_input(acd::Input::CallQueued {
+            call: id,
+            queue,
+            now,
+        }) {
+            warn!(error = %e, "queue refused the call");
+            self.end_call(now, id, EndReason::QueueRefused, None);
+            return;
+        }
+        self.pump_acd(now);
+    }
+
+    pub(crate) fn acd_input(&mut self, input: acd::Input) {
+        if let Err(e) = self.acd.handle_input(input) {
+            debug!(error = %e, "acd input refused");
+        }
+    }
+
+    pub(crate) fn pump_acd(&mut self, now: Instant) {
+        loop {
+            match self.acd.poll_output() {
+                acd::Output::Offer { .. } if self.hanging_up => {
+                    // The grace period is over and every call is being ended: ring nobody.
+                }
+                acd::Output::Offer {
+                    call,
+                    agent,
+                    waited,
+                    ..
+                } => self.offer(now, call, agent.0, waited),
+                acd::Output::Announce {
+                    call,
+                    position,
+                    average_wait,
+                } => self.announce(call, position, average_wait),
+                // The ACD already put the call back in its queue (and, on a timeout, the
+                // operator out of rotation): only the ringing phone is left to stop.
+                acd::Output::OfferTimedOut { call, .. }
+                | acd::Output::OfferCancelled { call, .. } => {
+                    self.drop_operator_leg(now, call, None, "offer timed out or withdrawn", false);
+                }
+                acd::Output::Timeout(deadline) => {
+                    self.acd_deadline = deadline;
+                    break;
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn announce(&mut self, id: acd::CallId, position: usize, average_wait: Option<Duration>) {
+        let token = self.new_token();
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
+        if !matches!(call.phase, Phase::Queued { offer: None, .. }) {
+            return;
+        }
+        let mut prompts = vec!["queue_position".to_string()];
+        prompts.extend(number_prompts(position as u64));
+        if let Some(avg) = average_wait {
+            prompts.push("average_wait".into());
+            let minutes = avg.as_secs() / 60;
+            if minutes == 0 {
+                prompts.push("less_than_one_minute".into());
+            } else {
+                prompts.extend(number_prompts(minutes));
+                prompts.push("minutes".into());
+            }
+        }
+        call.play_token = token;
+        let leg = call.leg;
+        self.media(
+            leg,
+            MediaCommand::Play {
+                prompts,
+                then_loop: Some(HOLD_MUSIC.into()),
+                token,
+            },
+        );
+    }
+}
+
+/// Prompts that say a number digit by digit ("1", "2" for 12): enough until number prompts
+/// exist.
+fn number_prompts(n: u64) -> Vec<String> {
+    n.to_string()
+        .chars()
+        .map(|d| format!("digit_{d}"))
+        .collect()
+}
+
+/// The IVR's findings as ordered key/values for the call record and the SR.
+fn flatten_call_data(data: &ivr::CallData) -> Vec<(String, String)> {
+    let mut out = data.fields.clone();
+    for c in &data.choices {
+        out.push((
+            format!("choice.{}", c.menu),
+            format!("{} {}", c.key, c.label),
+        ));
+    }
+    if let Some(customer) = &data.customer {
+        out.push(("customer_id".into(), customer.id.clone()));
+    }
+    out.push(("ivr_path".into(), data.path_text()));
+    out
+}
