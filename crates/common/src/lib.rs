@@ -5,6 +5,9 @@
 //!   Monotonic time is never read here: cores take `std::time::Instant` as a parameter.
 //! * [`Pii`]: personal data (caller numbers, CRM fields) wrapped so that it cannot leak into
 //!   logs through `Debug` or `Display`.
+//! * [`phone`]: the caller's number from an INVITE, normalised to ITU-T E.164 where possible.
+
+pub mod phone;
 
 pub mod call;
 
