@@ -92,12 +92,16 @@ struct EngineSection {
     /// This engine's name in call IDs.
     #[serde(default = "default_node")]
     node: String,
+    /// How callers' numbers become E.164; Italy's rules unless given.
+    #[serde(default = "common::phone::NumberingPlan::italy")]
+    numbering_plan: common::phone::NumberingPlan,
 }
 
 impl Default for EngineSection {
     fn default() -> Self {
         Self {
             node: default_node(),
+            numbering_plan: common::phone::NumberingPlan::italy(),
         }
     }
 }
@@ -214,6 +218,10 @@ impl Config {
                 "engine.node must be 1 to 32 of a-z, 0-9 and -, not {node:?}"
             )));
         }
+        file.engine
+            .numbering_plan
+            .check()
+            .map_err(|e| parse_err(format!("engine.numbering_plan: {e}")))?;
         let mut seen = std::collections::HashSet::new();
         for a in &file.agents {
             if !seen.insert(a.id.clone()) {
@@ -243,6 +251,7 @@ impl Config {
                 shutdown_grace: Duration::from_secs_f64(
                     file.shutdown_grace.unwrap_or(30.0).clamp(0.0, 3600.0),
                 ),
+                numbering_plan: file.engine.numbering_plan,
                 node: file.engine.node,
                 call_id_epoch: None,
                 rng_seed: None,

@@ -4,8 +4,8 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use common::Pii;
 use common::call::CallStage;
+use common::phone::CallerNumber;
 use ivr::Session;
 use media::Codec;
 use sdp::SessionDescription;
@@ -141,7 +141,7 @@ pub(crate) struct Call {
     pub id: acd::CallId,
     pub call_ref: CallRef,
     pub sip_call_id: String,
-    pub caller: Pii<String>,
+    pub caller: CallerNumber,
     pub dialled: String,
     pub invite_tx: ServerTxId,
     pub invite: Box<Request>,

@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use common::Pii;
 use common::call::{CallStage, EndReason};
+use common::phone::CallerNumber;
 use ivr::{CallContext, HoursOverride, Session};
 use media::Codec;
 use rand::Rng;
@@ -173,12 +174,14 @@ impl CallControl {
             self.respond(now, tx, 400, "Call-ID Too Long");
             return;
         }
+        // The caller's identity: a sip: URI's user part, or a whole tel: URI (RFC 3966), whose
+        // parameters (phone-context, ext) must not stay in the number.
         let caller = request
             .from_hdr()
             .ok()
             .and_then(|f| match f.uri {
                 Uri::Sip(u) => u.user,
-                Uri::Other { rest, .. } => Some(rest),
+                Uri::Other { scheme, rest } => Some(format!("{scheme}:{rest}")),
             })
             .unwrap_or_default();
         let dialled = match &request.uri {
@@ -219,10 +222,11 @@ impl CallControl {
         let answer_at = now + self.config.answer_delay;
         info!(call = %call_ref, "incoming call");
         let started_unix_ms = self.clock.now_unix_ms();
+        let caller = CallerNumber::normalise(&caller, &self.config.numbering_plan);
         self.fact(CallFact::Arrived(CallArrived {
             call: call_ref.clone(),
             sip_call_id: sip_call_id.clone(),
-            caller: Pii::new(caller.clone()),
+            caller: caller.clone(),
             dialled: dialled.clone(),
             at_unix_ms: started_unix_ms,
         }));
@@ -230,7 +234,7 @@ impl CallControl {
             id,
             call_ref,
             sip_call_id: sip_call_id.clone(),
-            caller: Pii::new(caller),
+            caller,
             dialled,
             invite_tx: tx,
             invite: Box::new(request),
@@ -352,7 +356,7 @@ impl CallControl {
         let session = Session::new(
             self.script.clone(),
             CallContext {
-                caller: call.caller.clone(),
+                caller: Pii::new(call.caller.best().to_owned()),
                 dialled: call.dialled.clone(),
                 local_time,
                 hours,

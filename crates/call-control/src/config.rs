@@ -57,6 +57,8 @@ pub struct EngineConfig {
     /// A registered phone is a ready operator (skeleton mode: no separate agent login yet).
     pub registration_means_ready: bool,
     pub agents: Vec<AgentConfig>,
+    /// How callers' numbers are normalised to E.164 (the country's rules).
+    pub numbering_plan: common::phone::NumberingPlan,
     pub queues: BTreeMap<String, QueueSettings>,
     /// Grace period for established calls at shutdown.
     pub shutdown_grace: Duration,

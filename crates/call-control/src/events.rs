@@ -5,8 +5,8 @@
 use std::fmt;
 use std::net::SocketAddr;
 
-use common::Pii;
 use common::call::{CallOutcome, CallStage, EndReason};
+use common::phone::CallerNumber;
 use media::Codec;
 
 /// A media leg: one RTP socket, towards the caller or towards an operator.
@@ -81,7 +81,8 @@ pub struct CallArrived {
     pub call: CallRef,
     /// The caller's own Call-ID, for tracing only (at most [`crate::MAX_CALL_ID_LEN`] bytes).
     pub sip_call_id: String,
-    pub caller: Pii<String>,
+    /// As received, and in E.164 where it could be normalised. Personal data.
+    pub caller: CallerNumber,
     pub dialled: String,
     pub at_unix_ms: i64,
 }
@@ -90,7 +91,8 @@ pub struct CallArrived {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CallOffered {
     pub call: CallRef,
-    pub caller: Pii<String>,
+    /// As received, and in E.164 where it could be normalised. Personal data.
+    pub caller: CallerNumber,
     pub dialled: String,
     pub ivr_data: Vec<(String, String)>,
     pub queue: String,
@@ -104,7 +106,8 @@ pub struct CallOffered {
 pub struct CallRecord {
     pub call: CallRef,
     pub sip_call_id: String,
-    pub caller: Pii<String>,
+    /// As received, and in E.164 where it could be normalised. Personal data.
+    pub caller: CallerNumber,
     pub dialled: String,
     pub ivr_data: Vec<(String, String)>,
     pub queue: Option<String>,

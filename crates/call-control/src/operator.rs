@@ -155,9 +155,9 @@ impl CallControl {
         let domain = self.config.domain.clone();
         // The operator's phone shows the caller's number (From) and who it is for (To).
         let from = NameAddr {
-            display_name: Some(call.caller.expose().clone()),
+            display_name: Some(call.caller.best().to_owned()),
             uri: sip_uri(
-                Some(call.caller.expose().clone()).filter(|u| !u.is_empty()),
+                Some(call.caller.best().to_owned()).filter(|u| !u.is_empty()),
                 &domain,
             ),
             params: Vec::new(),

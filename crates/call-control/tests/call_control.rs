@@ -85,7 +85,12 @@ fn call_goes_through_ivr_and_queue_to_the_operator_and_leaves_a_call_record() {
     );
     assert_eq!(pop.agent_id, "1001");
     assert_eq!(pop.queue, "personnel-info");
-    assert_eq!(pop.caller.expose(), "3331234567");
+    assert_eq!(pop.caller.raw(), "3331234567");
+    assert_eq!(
+        pop.caller.e164(),
+        Some("+393331234567"),
+        "normalised to E.164"
+    );
     assert!(
         pop.ivr_data
             .contains(&("service_area".into(), "personnel".into()))
@@ -186,7 +191,7 @@ fn the_operator_idle_longest_gets_the_call() {
     let d = queue_call(&mut sim, "idle-test", "3330000100");
     assert_eq!(
         offered_caller(&d, PHONE_1002).as_deref(),
-        Some("3330000100"),
+        Some("+393330000100"),
         "1002 idle longest"
     );
     assert_eq!(offered_caller(&d, PHONE_1001), None);
@@ -206,14 +211,14 @@ fn callers_are_served_in_arrival_order() {
     let d = sim.register("1002", PHONE_1002);
     assert_eq!(
         offered_caller(&d, PHONE_1002).as_deref(),
-        Some("3330000001"),
+        Some("+393330000001"),
         "first come, first served"
     );
     sim.advance(Duration::from_millis(10));
     let d = sim.register("1001", PHONE_1001);
     assert_eq!(
         offered_caller(&d, PHONE_1001).as_deref(),
-        Some("3330000002")
+        Some("+393330000002")
     );
 }
 

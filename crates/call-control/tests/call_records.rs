@@ -237,3 +237,23 @@ fn facts_come_in_call_order_and_every_call_ends_exactly_once() {
         .collect();
     assert_eq!(kinds, ["arrived", "offered", "answered", "ended"]);
 }
+
+#[test]
+fn a_tel_caller_is_normalised_and_keeps_its_raw_form() {
+    let mut sim = Sim::new(&[]);
+    let text = invite("tel-caller", "x").replace(
+        "From: <sip:x@127.0.0.1>;tag=c-tel-caller",
+        "From: <tel:0551234567;phone-context=+39>;tag=c-tel-caller",
+    );
+    let d = sim.send(CALLER, &text);
+    assert_eq!(d.statuses(), [180, 200]);
+    let CallFact::Arrived(arrived) = &d.facts[0] else {
+        panic!("arrival first: {:?}", d.facts)
+    };
+    assert_eq!(arrived.caller.e164(), Some("+390551234567"));
+    assert!(
+        arrived.caller.raw().contains("phone-context"),
+        "the raw value is kept as received"
+    );
+    assert!(!arrived.caller.best().contains("phone-context"));
+}

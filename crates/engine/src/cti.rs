@@ -141,8 +141,8 @@ fn to_proto_arrived(a: &call_control::CallArrived) -> cti_proto::CallArrived {
     cti_proto::CallArrived {
         call_id: a.call.0.clone(),
         sip_call_id: a.sip_call_id.clone(),
-        caller_number: a.caller.expose().clone(),
-        caller_number_e164: None,
+        caller_number: a.caller.raw().to_owned(),
+        caller_number_e164: a.caller.e164().map(str::to_owned),
         dialled_number: a.dialled.clone(),
         channel: cti_proto::CHANNEL_PHONE.into(),
         arrived_at_unix_ms: a.at_unix_ms,
@@ -152,8 +152,8 @@ fn to_proto_arrived(a: &call_control::CallArrived) -> cti_proto::CallArrived {
 fn to_proto_offered(o: &call_control::CallOffered) -> cti_proto::CallOffered {
     cti_proto::CallOffered {
         call_id: o.call.0.clone(),
-        caller_number: o.caller.expose().clone(),
-        caller_number_e164: None,
+        caller_number: o.caller.raw().to_owned(),
+        caller_number_e164: o.caller.e164().map(str::to_owned),
         dialled_number: o.dialled.clone(),
         channel: cti_proto::CHANNEL_PHONE.into(),
         ivr_data: ivr_data(&o.ivr_data),
@@ -169,8 +169,8 @@ fn to_proto_record(r: &call_control::CallRecord) -> cti_proto::CallRecord {
     cti_proto::CallRecord {
         call_id: r.call.0.clone(),
         sip_call_id: r.sip_call_id.clone(),
-        caller_number: r.caller.expose().clone(),
-        caller_number_e164: None,
+        caller_number: r.caller.raw().to_owned(),
+        caller_number_e164: r.caller.e164().map(str::to_owned),
         dialled_number: r.dialled.clone(),
         channel: cti_proto::CHANNEL_PHONE.into(),
         ivr_data: ivr_data(&r.ivr_data),

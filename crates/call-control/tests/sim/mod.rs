@@ -116,6 +116,7 @@ pub fn config(agents: &[&str]) -> EngineConfig {
                 queues: Vec::new(),
             })
             .collect(),
+        numbering_plan: common::phone::NumberingPlan::italy(),
         queues: Default::default(),
         shutdown_grace: Duration::from_secs(1),
         node: "sim".into(),
