@@ -94,7 +94,7 @@ pub enum Output {
     /// A command for the leg's media task.
     Media { leg: LegId, command: MediaCommand },
     /// A fact of a call: make it durable before carrying out the outputs after it.
-    Fact(CallFact),
+    Fact(Box<CallFact>),
 }
 
 /// The core refuses to start.
@@ -398,7 +398,7 @@ impl CallControl {
     }
 
     fn fact(&mut self, fact: CallFact) {
-        self.outputs.push_back(Output::Fact(fact));
+        self.outputs.push_back(Output::Fact(Box::new(fact)));
     }
 
     fn new_leg(&mut self) -> LegId {

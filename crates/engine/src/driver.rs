@@ -52,7 +52,7 @@ pub(crate) async fn run(
                     core.handle_leg_opened(Instant::now(), leg, result);
                 }
                 Output::Media { leg, command } => media.command(leg, command),
-                Output::Fact(fact) => cti.send(fact),
+                Output::Fact(fact) => cti.send(*fact),
             }
         }
         if let Some(until) = draining_until {

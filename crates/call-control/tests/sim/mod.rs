@@ -169,7 +169,7 @@ impl Sim {
                     self.core.handle_leg_opened(self.now, leg, result);
                 }
                 Output::Media { leg, command } => d.media.push((leg, command)),
-                Output::Fact(f) => d.facts.push(f),
+                Output::Fact(f) => d.facts.push(*f),
             }
         }
         d
