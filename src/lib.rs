@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::{Clock, SystemClock};
-use engine::{AgentConfig, Assets, Engine, EngineConfig, GrpcCti, QueueSettings};
+use engine::{AgentConfig, Assets, Engine, EngineConfig, Outbox, QueueSettings};
 use serde::Deserialize;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -283,7 +283,8 @@ impl Config {
     }
 }
 
-/// How long shutdown waits for queued CTI events to reach the CRM.
+/// How long shutdown waits for the outbox to reach the CRM (what is left is delivered at the
+/// next start).
 const CTI_FLUSH: Duration = Duration::from_secs(10);
 
 /// A running centralino.
@@ -294,7 +295,9 @@ pub struct Running {
     stop: watch::Sender<bool>,
     engine: JoinHandle<Result<(), engine::EngineError>>,
     crm: Option<(watch::Sender<bool>, JoinHandle<()>)>,
-    cti: JoinHandle<()>,
+    outbox: Outbox,
+    delivery_stop: watch::Sender<bool>,
+    delivery: JoinHandle<()>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -311,6 +314,8 @@ pub enum StartError {
     },
     #[error("cti: {0}")]
     Cti(String),
+    #[error(transparent)]
+    Outbox(#[from] engine::OutboxError),
     #[error(
         "the CTI link needs the engine's service credential: set CENTRALINO_CTI_TOKEN or \
          crm.token_file (at least {} characters), the same for engine and CRM",
@@ -384,6 +389,14 @@ pub async fn open_store(
         .map_err(|e| StartError::Store(e.to_string()))
 }
 
+/// Open the engine's outbox in `data_dir`.
+pub async fn open_outbox(config: &Config, clock: Arc<dyn Clock>) -> Result<Outbox, StartError> {
+    std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+        StartError::Store(format!("cannot create {}: {e}", config.data_dir.display()))
+    })?;
+    Ok(Outbox::open(&config.data_dir.join(engine::outbox::OUTBOX_FILE), clock).await?)
+}
+
 async fn stop_signal(mut rx: watch::Receiver<bool>) {
     let _ = rx.wait_for(|stop| *stop).await;
 }
@@ -442,16 +455,27 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         }
         CrmMode::Remote(url) => (None, config.grpc_listen, config.http_listen, url.clone()),
     };
-    let (cti, cti_task) = GrpcCti::start(&cti_url, Some(token)).map_err(StartError::Cti)?;
+    let client = engine::cti::client(&cti_url, Some(token)).map_err(StartError::Cti)?;
+    let outbox = open_outbox(&config, clock.clone()).await?;
+    let closed = outbox.recover_interrupted().await?;
+    if !closed.is_empty() {
+        tracing::warn!(
+            calls = closed.len(),
+            "the engine had stopped abruptly: its calls in progress were closed as interrupted"
+        );
+    }
     let engine_config = EngineConfig {
         sip_addr: config.sip_listen,
+        call_id_epoch: Some(outbox.next_boot_epoch().await?),
         ..config.engine.clone()
     };
+    let (delivery_stop, delivery_rx) = watch::channel(false);
+    let delivery = tokio::spawn(engine::cti::deliver(outbox.clone(), client, delivery_rx));
     let engine = Engine::bind(engine_config, config.sip_listen, assets, clock).await?;
     let sip_addr = engine.sip_addr();
     info!(%sip_addr, "sip listening (udp)");
     let engine_stop = stop_signal(stop_rx);
-    let engine_task = tokio::spawn(engine.run(cti, engine_stop));
+    let engine_task = tokio::spawn(engine.run(outbox.clone(), engine_stop));
     Ok(Running {
         sip_addr,
         grpc_addr,
@@ -459,7 +483,9 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         stop,
         engine: engine_task,
         crm,
-        cti: cti_task,
+        outbox,
+        delivery_stop,
+        delivery,
     })
 }
 
@@ -473,13 +499,29 @@ impl Running {
             Ok(Err(e)) => tracing::error!(error = %e, "engine stopped with an error"),
             Err(e) => tracing::error!(error = %e, "engine task failed"),
         }
-        // The engine is gone, so the CTI queue is closed: let it deliver the last call
-        // records (it retries while the CRM is up), then stop the CRM.
-        let mut cti = self.cti;
-        if tokio::time::timeout(CTI_FLUSH, &mut cti).await.is_err() {
-            tracing::warn!("call records still undelivered after {CTI_FLUSH:?}: dropped");
-            cti.abort();
+        // Every fact is in the outbox now: give the delivery a moment to bring the last call
+        // records to the CRM. What it cannot deliver stays on disk for the next start.
+        let deadline = tokio::time::Instant::now() + CTI_FLUSH;
+        loop {
+            match self.outbox.status().await {
+                Ok(s) if s.pending == 0 => break,
+                Ok(s) if tokio::time::Instant::now() >= deadline => {
+                    tracing::warn!(
+                        pending = s.pending,
+                        "call facts not yet delivered: they stay in the outbox for the next start"
+                    );
+                    break;
+                }
+                Ok(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot read the outbox");
+                    break;
+                }
+            }
         }
+        let _ = self.delivery_stop.send(true);
+        let _ = self.delivery.await;
+        self.outbox.close().await;
         if let Some((crm_stop, crm)) = self.crm {
             let _ = crm_stop.send(true);
             let _ = crm.await;

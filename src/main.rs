@@ -59,11 +59,32 @@ enum Command {
         #[command(flatten)]
         common: Common,
     },
+    /// Show the engine's outbox of call facts: backlog towards the CRM, dead letters.
+    Outbox {
+        #[command(flatten)]
+        common: Common,
+        #[command(subcommand)]
+        action: OutboxAction,
+    },
     /// Check an IVR script and print every error with file, line and reason.
     CheckIvr {
         /// The script file.
         script: PathBuf,
     },
+}
+
+#[derive(Subcommand)]
+enum OutboxAction {
+    /// Facts waiting for the CRM, the age of the oldest, dead letters, calls in progress (JSON).
+    Status,
+    /// The facts the CRM refused for good, newest first, with its reason (JSON lines).
+    DeadLetters {
+        /// How many to show.
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// Put every dead letter back in the outbox (once the CRM accepts them).
+    Retry,
 }
 
 fn load(common: &Common) -> Result<Config, String> {
@@ -126,6 +147,36 @@ async fn run(cli: Cli) -> Result<(), String> {
                     .collect::<Vec<_>>()
                     .join(", ")
             );
+            Ok(())
+        }
+        Command::Outbox { common, action } => {
+            let config = load(&common)?;
+            let outbox = centralino::open_outbox(&config, std::sync::Arc::new(common::SystemClock))
+                .await
+                .map_err(|e| e.to_string())?;
+            let text = |e: engine::OutboxError| e.to_string();
+            match action {
+                OutboxAction::Status => {
+                    let status = outbox.status().await.map_err(text)?;
+                    println!(
+                        "{}",
+                        serde_json::to_string_pretty(&status).map_err(|e| e.to_string())?
+                    );
+                }
+                OutboxAction::DeadLetters { limit } => {
+                    for letter in outbox.dead_letters(limit).await.map_err(text)? {
+                        println!(
+                            "{}",
+                            serde_json::to_string(&letter).map_err(|e| e.to_string())?
+                        );
+                    }
+                }
+                OutboxAction::Retry => {
+                    let n = outbox.retry_dead_letters().await.map_err(text)?;
+                    println!("{n} dead letters back in the outbox");
+                }
+            }
+            outbox.close().await;
             Ok(())
         }
         Command::Crm { common } => {

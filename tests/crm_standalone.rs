@@ -7,68 +7,11 @@
 
 mod common;
 
-use std::net::{SocketAddr, TcpListener};
-use std::process::{Child, Command, Stdio};
+use std::net::SocketAddr;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::*;
-
-fn free_tcp_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A child process of the real binary, killed if the test fails before stopping it.
-struct Process(Option<Child>);
-
-impl Process {
-    fn spawn(args: &[String]) -> Process {
-        let child = Command::new(env!("CARGO_BIN_EXE_centralino"))
-            .args(args)
-            .current_dir(repo_root())
-            .env("RUST_LOG", "warn")
-            .env(centralino::CTI_TOKEN_ENV, TOKEN)
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("the centralino binary starts");
-        Process(Some(child))
-    }
-
-    /// SIGTERM, then wait for a clean exit.
-    fn terminate(mut self) -> std::process::ExitStatus {
-        let mut child = self.0.take().expect("not terminated yet");
-        let status = Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status();
-        assert!(status.is_ok_and(|s| s.success()), "kill -TERM works");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Some(status) = child.try_wait().unwrap() {
-                return status;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "centralino did not stop within 20 s of SIGTERM"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.0.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-/// The service credential both processes are given, as an operator would in a unit file.
-const TOKEN: &str = "story-engine-credential-0123456789";
 
 #[test]
 fn a_separate_crm_refuses_to_start_without_the_engine_credential() {

@@ -180,6 +180,11 @@ pub struct SippCommand {
     port: u16,
     media_port: u16,
     calls: u32,
+    /// Calls at once (`-l`); 1 unless told.
+    limit: u32,
+    /// New calls per second (`-r`), if not SIPp's default.
+    rate: Option<u32>,
+    call_id_prefix: Option<String>,
     keys: Vec<(String, String)>,
     timeout: Duration,
     log_dir: PathBuf,
@@ -197,6 +202,9 @@ impl SippCommand {
             port: free_udp_port(),
             media_port: free_media_port(),
             calls: 1,
+            limit: 1,
+            rate: None,
+            call_id_prefix: None,
             keys: Vec::new(),
             timeout: SIPP_TIMEOUT,
             log_dir: log_dir.to_path_buf(),
@@ -218,6 +226,20 @@ impl SippCommand {
     pub fn call_id(mut self, call_id: &str) -> Self {
         assert!(!call_id.contains('%'), "a literal Call-ID cannot contain %");
         self.call_id = Some(call_id.to_owned());
+        self
+    }
+
+    /// Call-IDs `<prefix>-<call number>`, one per call of a multi-call instance.
+    pub fn call_id_prefix(mut self, prefix: &str) -> Self {
+        assert!(!prefix.contains('%'));
+        self.call_id_prefix = Some(prefix.to_owned());
+        self
+    }
+
+    /// `calls` at once, started `rate` a second.
+    pub fn concurrent(mut self, calls: u32, rate: u32) -> Self {
+        self.limit = calls;
+        self.rate = Some(rate);
         self
     }
 
@@ -268,13 +290,19 @@ impl SippCommand {
         args.extend(["-cp".into(), free_udp_port().to_string()]);
         args.extend(["-m".into(), self.calls.to_string()]);
         if self.remote.is_some() {
-            args.extend(["-l".into(), "1".into()]);
+            args.extend(["-l".into(), self.limit.to_string()]);
+        }
+        if let Some(rate) = self.rate {
+            args.extend(["-r".into(), rate.to_string()]);
         }
         if let Some(service) = &self.service {
             args.extend(["-s".into(), service.clone()]);
         }
         if let Some(call_id) = &self.call_id {
             args.extend(["-cid_str".into(), call_id.clone()]);
+        }
+        if let Some(prefix) = &self.call_id_prefix {
+            args.extend(["-cid_str".into(), format!("{prefix}-%u")]);
         }
         args.push("-nostdin".into());
         args.extend([
@@ -1235,6 +1263,83 @@ pub fn log_dir(data: &TempDir) -> PathBuf {
 /// Ends a story's use of its directory (kept when E2E_KEEP_LOGS is set, see [`start_demo`]).
 pub fn keep_logs_if_asked(data: TempDir) {
     drop(data);
+}
+
+// ---------------------------------------------------------------------------------------------
+// the real binary as a process
+
+/// The engine's service credential given to separate processes, as an operator would in a
+/// unit file.
+pub const TOKEN: &str = "story-engine-credential-0123456789";
+
+pub fn free_tcp_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A child process of the real binary, killed if the test fails before stopping it.
+pub struct Process(Option<std::process::Child>);
+
+impl Process {
+    pub fn spawn(args: &[String]) -> Process {
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_centralino"))
+            .args(args)
+            .current_dir(repo_root())
+            .env("RUST_LOG", "warn")
+            .env(centralino::CTI_TOKEN_ENV, TOKEN)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("the centralino binary starts");
+        Process(Some(child))
+    }
+
+    /// SIGTERM, then wait for a clean exit.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        let mut child = self.0.take().expect("not terminated yet");
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status();
+        assert!(status.is_ok_and(|s| s.success()), "kill -TERM works");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "centralino did not stop within 20 s of SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// `kill -9`: the process gets no chance to tidy up.
+    pub fn kill_hard(mut self) {
+        let mut child = self.0.take().expect("not stopped yet");
+        child.kill().expect("SIGKILL");
+        child.wait().expect("reaped");
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.0.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Polls `GET path` until it answers at all.
+pub async fn wait_for_http(http: SocketAddr, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while http_get(http, "/api/v1/service-requests?limit=1").is_err() {
+        assert!(Instant::now() < deadline, "{what} did not come up");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 use common::call::{CallOutcome, CallStage, EndReason};
 use common::phone::CallerNumber;
 use media::Codec;
+use serde::{Deserialize, Serialize};
 
 /// A media leg: one RTP socket, towards the caller or towards an operator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -21,7 +22,8 @@ impl fmt::Display for LegId {
 
 /// The engine's own call ID: unique across calls and restarts, whatever Call-ID the caller's
 /// phone chose. The service request keys on it.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
 pub struct CallRef(pub String);
 
 impl fmt::Display for CallRef {
@@ -76,7 +78,7 @@ pub enum LegOpened {
 }
 
 /// A call arrived and was accepted (the caller hears ringing).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CallArrived {
     pub call: CallRef,
     /// The caller's own Call-ID, for tracing only (at most [`crate::MAX_CALL_ID_LEN`] bytes).
@@ -88,7 +90,7 @@ pub struct CallArrived {
 }
 
 /// The screen pop: the call is being offered to an operator.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CallOffered {
     pub call: CallRef,
     /// As received, and in E.164 where it could be normalised. Personal data.
@@ -102,7 +104,7 @@ pub struct CallOffered {
 }
 
 /// The call record [cartellino telefonico] at the end of every call.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CallRecord {
     pub call: CallRef,
     pub sip_call_id: String,
@@ -130,7 +132,10 @@ pub struct CallRecord {
 
 /// The facts of a call, in the order they happen. The driver makes each one durable (the
 /// outbox) before it carries out the outputs that follow it, and delivers them to the CRM.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Serialised (JSON, tagged by `fact`) into the engine's outbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "fact", rename_all = "snake_case")]
 pub enum CallFact {
     Arrived(CallArrived),
     /// The call reached a new stage or the IVR learned something: what a restart needs to
@@ -140,6 +145,7 @@ pub enum CallFact {
         stage: CallStage,
         ivr_data: Vec<(String, String)>,
         queue: Option<String>,
+        at_unix_ms: i64,
     },
     Offered(CallOffered),
     Answered {

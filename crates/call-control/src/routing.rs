@@ -119,6 +119,7 @@ impl CallControl {
 
     /// The call reached `stage` (or its data changed): a fact for the outbox.
     pub(crate) fn progress(&mut self, id: acd::CallId, stage: common::call::CallStage) {
+        let at_unix_ms = self.clock.now_unix_ms();
         let Some(call) = self.calls.get_mut(&id) else {
             return;
         };
@@ -128,6 +129,7 @@ impl CallControl {
             stage: call.stage,
             ivr_data: call.ivr_data.clone(),
             queue: call.queue.clone(),
+            at_unix_ms,
         };
         self.fact(fact);
     }

@@ -1,80 +1,105 @@
-//! The CTI link: screen pops and call records go to the CRM over gRPC.
+//! The CTI link: the call facts in the outbox go to the CRM over gRPC.
 //!
-//! The core emits [`CallFact`]s; a [`CtiSink`] takes them without blocking the call loop.
-//! [`GrpcCti`] delivers them in order from one background task and retries with backoff, so
-//! a CRM restart loses nothing while the engine runs (both RPCs are idempotent). Events still
-//! queued when the process exits are lost: a durable outbox is future work.
+//! [`deliver`] is one task that reads the outbox oldest first and sends each fact, with the
+//! engine's service credential. While the CRM is unreachable it retries the same fact with
+//! backoff (every RPC is idempotent, so a fact whose answer was lost may safely go twice); a
+//! fact the CRM refuses for good goes to the dead letters and the next one follows. The task
+//! holds at most one small batch in memory, however long the CRM is down.
 
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use cti_proto::CtiClient;
-use tokio::sync::mpsc;
+use tokio::sync::watch;
 use tracing::{debug, info, warn};
 
 use call_control::events::CallFact;
 
-/// Where the core's CTI events go.
-pub trait CtiSink: Send + Sync + 'static {
-    fn send(&self, event: CallFact);
+use crate::outbox::Outbox;
+
+/// Facts read from the outbox at a time.
+const BATCH: u32 = 64;
+/// How often a growing backlog is reported while the CRM is unreachable.
+const BACKLOG_REPORT: Duration = Duration::from_secs(30);
+
+/// The CTI client for `url` (e.g. `http://127.0.0.1:50051`), presenting `token` (the
+/// engine's service credential). Connects lazily: the engine may start before the CRM.
+pub fn client(url: &str, token: Option<String>) -> Result<CtiClient, String> {
+    CtiClient::connect_lazy(url.to_string(), token).map_err(|e| format!("cti url {url}: {e}"))
 }
 
-/// Keeps events in memory: for unit tests of the core and drivers.
-#[derive(Default)]
-pub struct RecordingCti(pub Mutex<Vec<CallFact>>);
-
-impl CtiSink for RecordingCti {
-    fn send(&self, event: CallFact) {
-        self.0
-            .lock()
-            .expect("recording mutex is never poisoned")
-            .push(event);
-    }
-}
-
-/// The gRPC client side of the CTI link.
-pub struct GrpcCti {
-    queue: mpsc::UnboundedSender<CallFact>,
-}
-
-impl GrpcCti {
-    /// Start the delivery task towards `url` (e.g. `http://127.0.0.1:50051`), presenting
-    /// `token` (the engine's service credential). Connects lazily.
-    pub fn start(
-        url: &str,
-        token: Option<String>,
-    ) -> Result<(Arc<GrpcCti>, tokio::task::JoinHandle<()>), String> {
-        let client = CtiClient::connect_lazy(url.to_string(), token)
-            .map_err(|e| format!("bad cti url {url}: {e}"))?;
-        let (tx, rx) = mpsc::unbounded_channel();
-        let task = tokio::spawn(deliver(client, rx));
-        Ok((Arc::new(GrpcCti { queue: tx }), task))
-    }
-}
-
-impl CtiSink for GrpcCti {
-    fn send(&self, event: CallFact) {
-        if self.queue.send(event).is_err() {
-            warn!("cti delivery task is gone: event dropped");
+/// Delivers the outbox to the CRM until `stop` says so (then returns at once: what is left
+/// stays on disk for the next start).
+pub async fn deliver(outbox: Outbox, client: CtiClient, mut stop: watch::Receiver<bool>) {
+    let mut backoff = Duration::from_millis(100);
+    let mut last_report = Instant::now();
+    loop {
+        if *stop.borrow() {
+            return;
         }
-    }
-}
-
-async fn deliver(client: CtiClient, mut rx: mpsc::UnboundedReceiver<CallFact>) {
-    while let Some(event) = rx.recv().await {
-        let mut backoff = Duration::from_millis(100);
-        loop {
-            match deliver_one(&client, &event).await {
-                Ok(()) => break,
-                Err(status) if is_permanent(&status) => {
-                    warn!(code = ?status.code(), message = %status.message(), "crm refused a cti event: dropped");
-                    break;
+        let batch = match outbox.next_batch(BATCH).await {
+            Ok(batch) => batch,
+            Err(e) => {
+                warn!(error = %e, "cannot read the outbox");
+                tokio::select! {
+                    () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    _ = stop.changed() => {}
                 }
-                Err(status) => {
-                    warn!(code = ?status.code(), retry_in = ?backoff, "crm unreachable: will retry");
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                continue;
+            }
+        };
+        if batch.is_empty() {
+            tokio::select! {
+                () = outbox.wait_for_more(Duration::from_secs(1)) => {}
+                _ = stop.changed() => {}
+            }
+            continue;
+        }
+        for pending in batch {
+            // In order: a fact is retried until it is delivered or refused for good.
+            loop {
+                if *stop.borrow() {
+                    return;
                 }
+                let result = deliver_one(&client, &pending.fact).await;
+                let stored = match &result {
+                    Ok(()) => outbox.delivered(pending.seq).await,
+                    Err(status) if is_permanent(status) => {
+                        let reason = format!("{:?}: {}", status.code(), status.message());
+                        warn!(seq = pending.seq, call = %pending.fact.call(), %reason, "crm refused a call fact for good: dead letter");
+                        outbox.refused(pending.seq, &reason).await
+                    }
+                    Err(status) => {
+                        let reason = format!("{:?}: {}", status.code(), status.message());
+                        if last_report.elapsed() >= BACKLOG_REPORT {
+                            last_report = Instant::now();
+                            match outbox.status().await {
+                                Ok(s) => warn!(
+                                    pending = s.pending,
+                                    oldest_age_s = s.oldest_pending_age_ms.unwrap_or(0) / 1000,
+                                    %reason,
+                                    "crm unreachable: call facts wait in the outbox"
+                                ),
+                                Err(e) => warn!(error = %e, "cannot read the outbox status"),
+                            }
+                        } else {
+                            debug!(%reason, retry_in = ?backoff, "crm unreachable: will retry");
+                        }
+                        let _ = outbox.attempt_failed(pending.seq, &reason).await;
+                        tokio::select! {
+                            () = tokio::time::sleep(backoff) => {}
+                            _ = stop.changed() => {}
+                        }
+                        backoff = (backoff * 2).min(Duration::from_secs(5));
+                        continue;
+                    }
+                };
+                backoff = Duration::from_millis(100);
+                if let Err(e) = stored {
+                    // The CRM has it (or refused it); noting that failed. Sending it again
+                    // later is harmless: facts are idempotent.
+                    warn!(error = %e, "cannot update the outbox after a delivery");
+                }
+                break;
             }
         }
     }

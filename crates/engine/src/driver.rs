@@ -1,19 +1,24 @@
 //! The engine's main task: one `select!` over the SIP socket, media events, the core's next
-//! deadline and shutdown. All call logic is in [`CallControl`].
+//! deadline, outbox commits and shutdown. All call logic is in `call_control::CallControl`;
+//! this loop only
+//! moves bytes and keeps one promise: **nothing the core asks for after a fact is done before
+//! the fact is on disk**. Outputs are collected in batches; a batch with facts goes to the
+//! outbox writer and its SIP messages and media commands wait until the writer reports the
+//! commit (later batches queue behind it, so order is kept).
 
+use std::collections::VecDeque;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use call_control::{LegOpened, Output};
 use tokio::net::UdpSocket;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tracing::{info, warn};
 
-use crate::cti::CtiSink;
 use crate::media_driver::MediaManager;
+use crate::outbox::{self, Outbox};
 use crate::{Engine, EngineError};
-use call_control::{LegOpened, Output};
 
 /// After the final hang-up, how long to wait for the BYEs and CANCELs to be answered.
 const FINAL_ANSWERS: Duration = Duration::from_secs(2);
@@ -21,9 +26,27 @@ const FINAL_ANSWERS: Duration = Duration::from_secs(2);
 /// Largest SIP datagram we accept (RFC 3261 18.1.1 allows up to 65535 over UDP).
 const MAX_DATAGRAM: usize = 65_535;
 
+/// Batches of facts the writer may have queued before the loop waits for it (backpressure
+/// when the disk is slow).
+const WRITER_QUEUE: usize = 1024;
+
+/// What the core asked for that must wait for a commit.
+enum Act {
+    Transmit { to: SocketAddr, bytes: Vec<u8> },
+    Media(call_control::LegId, call_control::MediaCommand),
+}
+
+/// Outputs held back until their batch (or an earlier one) is committed.
+struct Held {
+    /// The batch number whose commit releases these acts; `None` for acts without facts that
+    /// only wait for earlier batches.
+    batch: Option<u64>,
+    acts: Vec<Act>,
+}
+
 pub(crate) async fn run(
     engine: Engine,
-    cti: Arc<dyn CtiSink>,
+    outbox: Outbox,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), EngineError> {
     let Engine {
@@ -36,14 +59,23 @@ pub(crate) async fn run(
     let grace = config.shutdown_grace;
     let (media_tx, mut media_rx) = mpsc::unbounded_channel();
     let mut media = MediaManager::new(config.media_ip, prompts, media_tx, media_seed);
+    let (batches, batch_rx) = mpsc::channel(WRITER_QUEUE);
+    let (committed_tx, mut committed) = watch::channel(0u64);
+    let writer = tokio::spawn(outbox::write(outbox, batch_rx, committed_tx));
+    let mut held: VecDeque<Held> = VecDeque::new();
+    let mut next_batch = 0u64;
     let mut buf = vec![0u8; MAX_DATAGRAM];
     tokio::pin!(shutdown);
     let mut draining_until: Option<Instant> = None;
     let mut hung_up = false;
     loop {
+        // Collect what the core asks for. Opening an RTP leg is local and answered at once.
+        let mut facts = Vec::new();
+        let mut acts = Vec::new();
         while let Some(out) = core.poll_output() {
             match out {
-                Output::Transmit { to, bytes } => send(&socket, to, &bytes).await,
+                Output::Transmit { to, bytes } => acts.push(Act::Transmit { to, bytes }),
+                Output::Media { leg, command } => acts.push(Act::Media(leg, command)),
                 Output::OpenLeg { leg } => {
                     let result = match media.open(leg) {
                         Ok(local) => LegOpened::Bound(local),
@@ -51,10 +83,29 @@ pub(crate) async fn run(
                     };
                     core.handle_leg_opened(Instant::now(), leg, result);
                 }
-                Output::Media { leg, command } => media.command(leg, command),
-                Output::Fact(fact) => cti.send(*fact),
+                Output::Fact(fact) => facts.push(*fact),
             }
         }
+        if !facts.is_empty() {
+            next_batch += 1;
+            if batches.send((next_batch, facts)).await.is_err() {
+                return Err(EngineError::Outbox("the outbox writer stopped".into()));
+            }
+            held.push_back(Held {
+                batch: Some(next_batch),
+                acts,
+            });
+        } else if !acts.is_empty() {
+            if held.is_empty() {
+                perform(&socket, &mut media, acts).await;
+            } else {
+                held.push_back(Held { batch: None, acts });
+            }
+        }
+        // Copied out first: a watch guard must not live across an await.
+        let committed_upto = *committed.borrow();
+        release(&socket, &mut media, &mut held, committed_upto).await;
+
         if let Some(until) = draining_until {
             let now = Instant::now();
             if core.active_calls() > 0 && now >= until && !hung_up {
@@ -70,8 +121,11 @@ pub(crate) async fn run(
             }
             let settled = core.active_calls() == 0 && !core.sip_busy();
             let out_of_time = now >= until && (hung_up || core.active_calls() == 0);
-            if settled || out_of_time {
+            if (settled || out_of_time) && held.is_empty() {
                 info!("all calls finished: engine stopped");
+                // Every fact is committed (nothing is held); let the writer finish.
+                drop(batches);
+                let _ = writer.await;
                 return Ok(());
             }
         }
@@ -91,12 +145,42 @@ pub(crate) async fn run(
             Some((leg, event)) = media_rx.recv() => {
                 core.handle_media_event(Instant::now(), leg, event);
             }
+            changed = committed.changed() => {
+                if changed.is_err() {
+                    return Err(EngineError::Outbox("the outbox writer stopped".into()));
+                }
+            }
             () = tokio::time::sleep_until(sleep) => core.handle_timeout(Instant::now()),
             () = &mut shutdown, if draining_until.is_none() => {
                 info!(calls = core.active_calls(), "shutting down: refusing new calls");
                 core.begin_shutdown();
                 draining_until = Some(Instant::now() + grace);
             }
+        }
+    }
+}
+
+/// Carries out every held batch that `committed` releases, in order.
+async fn release(
+    socket: &UdpSocket,
+    media: &mut MediaManager,
+    held: &mut VecDeque<Held>,
+    committed: u64,
+) {
+    while held
+        .front()
+        .is_some_and(|h| h.batch.is_none_or(|b| b <= committed))
+    {
+        let h = held.pop_front().expect("checked non-empty");
+        perform(socket, media, h.acts).await;
+    }
+}
+
+async fn perform(socket: &UdpSocket, media: &mut MediaManager, acts: Vec<Act>) {
+    for act in acts {
+        match act {
+            Act::Transmit { to, bytes } => send(socket, to, &bytes).await,
+            Act::Media(leg, command) => media.command(leg, command),
         }
     }
 }

@@ -4,8 +4,11 @@
 //!   back-to-back user agent that runs each call through the IVR and the ACD to an operator.
 //!   This crate only drives it.
 //! * [`media_driver`]: one tokio task per RTP leg (prompt playout, RFC 4733 DTMF, relay).
-//! * `driver`: the single task that owns the SIP socket and the core.
-//! * [`cti`]: the gRPC client that carries screen pops and call records to the CRM.
+//! * `driver`: the single task that owns the SIP socket and the core, and holds back what
+//!   the core asks for until the facts before it are in the outbox.
+//! * [`outbox`]: the durable outbox of call facts (SQLite in the data directory), and the
+//!   closing of calls a crash interrupted.
+//! * [`cti`]: the task that delivers the outbox to the CRM over gRPC.
 //!
 //! The run loop, as the driver does it:
 //!
@@ -23,6 +26,7 @@
 pub mod cti;
 mod driver;
 pub mod media_driver;
+pub mod outbox;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -35,7 +39,7 @@ use prompts::PromptLibrary;
 use rand::Rng;
 
 pub use call_control::{AgentConfig, EngineConfig, QueueSettings, events};
-pub use cti::{CtiSink, GrpcCti};
+pub use outbox::{Outbox, OutboxError, OutboxStatus};
 
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -51,6 +55,8 @@ pub enum EngineError {
     Prompts(String),
     #[error("configuration: {0}")]
     Config(String),
+    #[error("outbox: {0}")]
+    Outbox(String),
 }
 
 /// Everything the engine loads from disk before it takes calls.
@@ -141,12 +147,12 @@ impl Engine {
     }
 
     /// Serve until `shutdown` resolves, then refuse new calls and let established ones finish
-    /// within the grace period.
+    /// within the grace period. Every call fact goes to `outbox` before the engine acts on it.
     pub async fn run(
         self,
-        cti: Arc<dyn CtiSink>,
+        outbox: Outbox,
         shutdown: impl Future<Output = ()>,
     ) -> Result<(), EngineError> {
-        driver::run(self, cti, shutdown).await
+        driver::run(self, outbox, shutdown).await
     }
 }
