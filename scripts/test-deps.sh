@@ -10,12 +10,14 @@
 # Dependencies (one function each; add new ones to ALL_DEPS):
 #   sipp      SIPp (Debian package sip-tester): the caller and operator phones of the
 #             end-to-end stories, with its RFC 2833 DTMF and G.711 pcaps.
+#   protoc    The standard Protocol Buffers compiler (Debian protobuf-compiler): a test proves
+#             that proto/*.proto compile with it too, for CRMs written in other languages.
 #   postgres  PostgreSQL server from Debian, a private cluster in $CENTRALINO_PG_DIR listening
 #             on 127.0.0.1:$CENTRALINO_PG_PORT only, with a role that may create databases
 #             (each store test creates its own). Exports CENTRALINO_TEST_POSTGRES_URL.
 set -euo pipefail
 
-ALL_DEPS=(sipp postgres)
+ALL_DEPS=(sipp postgres protoc)
 
 CENTRALINO_PG_DIR="${CENTRALINO_PG_DIR:-/var/tmp/centralino-pg}"
 CENTRALINO_PG_PORT="${CENTRALINO_PG_PORT:-55432}"
@@ -118,6 +120,20 @@ SQL
         || die "postgres: cannot log in as $CENTRALINO_PG_ROLE over TCP"
     say "postgres: ready: CENTRALINO_TEST_POSTGRES_URL=$url"
     printf 'export CENTRALINO_TEST_POSTGRES_URL=%q\n' "$url"
+}
+
+# ---------------------------------------------------------------------------------------------
+# protoc
+
+dep_protoc() {
+    if command -v protoc >/dev/null 2>&1; then
+        say "protoc: already installed ($(protoc --version))"
+    else
+        say "protoc: not installed, installing the Debian package protobuf-compiler"
+        apt_install protobuf-compiler
+        command -v protoc >/dev/null 2>&1 || die "protoc: installed, but no protoc on PATH"
+    fi
+    printf 'export CENTRALINO_PROTOC=%q\n' "$(command -v protoc)"
 }
 
 dep_postgres() {

@@ -12,6 +12,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("cargo:rerun-if-changed={}", proto_file.display());
 
     let descriptors = protox::compile([&proto_file], [&proto_dir])?;
+    // The same descriptors serve gRPC server reflection (`cti_proto::FILE_DESCRIPTOR_SET`).
+    let out_dir = PathBuf::from(std::env::var("OUT_DIR")?);
+    std::fs::write(
+        out_dir.join("cti_descriptor.bin"),
+        prost::Message::encode_to_vec(&descriptors),
+    )?;
     tonic_prost_build::configure()
         // These carry the caller's number: their Debug is written by hand in lib.rs so that it
         // redacts it (STYLE.md, Privacy).

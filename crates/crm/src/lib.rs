@@ -47,6 +47,8 @@ pub enum ServeError {
     },
     #[error("grpc server failed")]
     Grpc(#[source] tonic::transport::Error),
+    #[error("grpc reflection cannot be built")]
+    Reflection(#[source] tonic_reflection::server::Error),
     #[error("http server failed")]
     Http(#[source] std::io::Error),
 }
@@ -67,7 +69,27 @@ pub async fn serve<S: ServiceRequestStore>(
     let http_addr = http_listener.local_addr().ok();
     let (stop, stopped) = watch::channel(false);
 
+    // Standard gRPC health checking and server reflection (v1 and v1alpha, which older tools
+    // still ask for), so grpcurl, grpc_health_probe and load balancers work unconfigured.
+    // Neither needs the credential: they reveal no data, only that the service is up and
+    // the public contract.
+    let (health, health_service) = tonic_health::server::health_reporter();
+    health
+        .set_serving::<cti_proto::cti_server::CtiServer<CtiService<Arc<S>>>>()
+        .await;
+    let reflection = || {
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(cti_proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+    };
+    let reflection_v1 = reflection().build_v1().map_err(ServeError::Reflection)?;
+    let reflection_v1alpha = reflection()
+        .build_v1alpha()
+        .map_err(ServeError::Reflection)?;
     let grpc = tonic::transport::Server::builder()
+        .add_service(health_service)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha)
         .add_service(CtiService::new(store.clone()).into_server(credential))
         .serve_with_incoming_shutdown(
             TcpListenerStream::new(grpc_listener),

@@ -53,6 +53,9 @@ pub use v1::{
     EndReason, IvrDatum, ScreenPop, ServiceRequest, ServiceRequestState,
 };
 
+/// The encoded descriptors of `proto/cti.proto`, for gRPC server reflection.
+pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("cti_descriptor");
+
 /// The default channel of a call, used when a message leaves `channel` empty.
 pub const CHANNEL_PHONE: &str = "phone";
 
