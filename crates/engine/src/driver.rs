@@ -68,6 +68,8 @@ pub(crate) async fn run(
     tokio::pin!(shutdown);
     let mut draining_until: Option<Instant> = None;
     let mut hung_up = false;
+    // Once no call is left, how long the BYEs and CANCELs still in flight may take.
+    let mut quiet_until: Option<Instant> = None;
     loop {
         // Collect what the core asks for. Opening an RTP leg is local and answered at once.
         let mut facts = Vec::new();
@@ -119,7 +121,14 @@ pub(crate) async fn run(
                 draining_until = Some(now + FINAL_ANSWERS);
                 continue;
             }
-            let settled = core.active_calls() == 0 && !core.sip_busy();
+            if core.active_calls() == 0 && quiet_until.is_none() {
+                quiet_until = Some(now + FINAL_ANSWERS);
+                draining_until = Some(until.min(now + FINAL_ANSWERS));
+            }
+            // A phone that never answers our CANCEL keeps a transaction alive for 32 s
+            // (RFC 3261 9.1); with no call left, that is not worth waiting for.
+            let settled = core.active_calls() == 0
+                && (!core.sip_busy() || quiet_until.is_some_and(|q| now >= q));
             let out_of_time = now >= until && (hung_up || core.active_calls() == 0);
             if (settled || out_of_time) && held.is_empty() {
                 info!("all calls finished: engine stopped");
