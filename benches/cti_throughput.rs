@@ -1,0 +1,322 @@
+//! The record path's figures: the engine's outbox cost per call, the CRM's SR auto-open rate on
+//! each store, and the screen pop's latency over gRPC at a steady offer rate. Each figure is
+//! also given against something measured in the same run (this disk's fsync, the same work
+//! done without durability), so runs on other machines compare.
+//!
+//! `cargo bench --bench cti_throughput` (PostgreSQL too when `CENTRALINO_TEST_POSTGRES_URL` is
+//! set: `eval "$(scripts/test-deps.sh postgres)"` as root). Environment knobs: `CALLS` (outbox
+//! and store rounds, default 5000), `OFFERS` and `OFFER_RATE` (screen pops, default 5000 at
+//! 500 a second).
+
+use std::io::Write;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use call_control::events::{CallArrived, CallFact, CallOffered, CallRecord, CallRef};
+use common::SystemClock;
+use common::call::{CallOutcome, CallStage, EndReason};
+use common::phone::{CallerNumber, NumberingPlan};
+use crm_store::{ServiceRequestStore, SqliteStore};
+
+fn env_or(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+/// The cost of one durable write on this disk: 4 KiB appended and `fdatasync`ed.
+fn fsync_baseline(dir: &std::path::Path) -> Duration {
+    let mut file = std::fs::File::create(dir.join("fsync-probe")).unwrap();
+    let block = vec![7u8; 4096];
+    let mut times = Vec::new();
+    for _ in 0..200 {
+        let t = Instant::now();
+        file.write_all(&block).unwrap();
+        file.sync_data().unwrap();
+        times.push(t.elapsed());
+    }
+    times.sort();
+    percentile(&times, 0.5)
+}
+
+/// One call's facts as the core emits them: arrived, three progress notes, offered, answered,
+/// ended.
+fn call_facts(n: u64) -> Vec<CallFact> {
+    let call = CallRef(format!("bench-{n:08}"));
+    let caller = CallerNumber::normalise("0551234567", &NumberingPlan::italy());
+    let ivr_data = vec![
+        ("service_area".to_string(), "technology".to_string()),
+        ("choice.main".to_string(), "2 technology".to_string()),
+        (
+            "ivr_path".to_string(),
+            "start > main > main:2 > technology".to_string(),
+        ),
+    ];
+    let at = 1_795_000_000_000 + n as i64;
+    let progress = |stage| CallFact::Progress {
+        call: call.clone(),
+        stage,
+        ivr_data: ivr_data.clone(),
+        queue: (stage == CallStage::Queued).then(|| "technology".to_string()),
+        at_unix_ms: at,
+    };
+    vec![
+        CallFact::Arrived(CallArrived {
+            call: call.clone(),
+            sip_call_id: format!("{n}@bench"),
+            caller: caller.clone(),
+            dialled: "800123456".into(),
+            at_unix_ms: at,
+        }),
+        progress(CallStage::Ivr),
+        progress(CallStage::Ivr),
+        progress(CallStage::Queued),
+        CallFact::Offered(CallOffered {
+            call: call.clone(),
+            caller: caller.clone(),
+            dialled: "800123456".into(),
+            ivr_data: ivr_data.clone(),
+            queue: "technology".into(),
+            waited_ms: 5_000,
+            agent_id: "1001".into(),
+            offered_at_unix_ms: at + 5_000,
+        }),
+        CallFact::Answered {
+            call: call.clone(),
+            agent_id: "1001".into(),
+            at_unix_ms: at + 7_000,
+        },
+        CallFact::Ended(CallRecord {
+            call,
+            sip_call_id: format!("{n}@bench"),
+            caller,
+            dialled: "800123456".into(),
+            ivr_data,
+            queue: Some("technology".into()),
+            outcome: CallOutcome::Answered,
+            end_reason: EndReason::CallerHungUp,
+            stage: CallStage::Talking,
+            started_at_unix_ms: at,
+            offered_at_unix_ms: Some(at + 5_000),
+            answered_at_unix_ms: Some(at + 7_000),
+            ended_at_unix_ms: at + 120_000,
+            waited_ms: Some(7_000),
+            talk_ms: Some(113_000),
+            agent_id: Some("1001".into()),
+        }),
+    ]
+}
+
+async fn outbox_cost(calls: u64, fsync: Duration) {
+    println!(
+        "\n## Engine outbox: cost per call (7 facts a call: arrived, 3 progress, offered, answered, ended)"
+    );
+    println!(
+        "| calls committed together | calls | calls/s | µs per call | fsyncs of this disk per call |"
+    );
+    println!("|---|---|---|---|---|");
+    for per_commit in [1u64, 8, 64] {
+        let dir = tempfile::tempdir().unwrap();
+        let outbox = engine::Outbox::open(&dir.path().join("outbox.db"), Arc::new(SystemClock))
+            .await
+            .unwrap();
+        let t = Instant::now();
+        let mut n = 0;
+        while n < calls {
+            let batch: Vec<CallFact> = (n..(n + per_commit).min(calls))
+                .flat_map(call_facts)
+                .collect();
+            outbox.append(&batch).await.unwrap();
+            n += per_commit;
+        }
+        let elapsed = t.elapsed();
+        let per_call = elapsed / calls as u32;
+        println!(
+            "| {per_commit} | {calls} | {:.0} | {:.0} | {:.2} |",
+            calls as f64 / elapsed.as_secs_f64(),
+            per_call.as_secs_f64() * 1e6,
+            per_call.as_secs_f64() / fsync.as_secs_f64()
+        );
+        outbox.close().await;
+    }
+}
+
+async fn sr_open_rate<S: ServiceRequestStore>(name: &'static str, store: Arc<S>, calls: u64) {
+    use crm_store::{Arrived, CallFact as StoreFact, Caller, FactKind};
+    let tasks = 32u64;
+    let t = Instant::now();
+    let mut handles = Vec::new();
+    for task in 0..tasks {
+        let store = store.clone();
+        handles.push(tokio::spawn(async move {
+            let mut n = task;
+            while n < calls {
+                store
+                    .record_call_fact(StoreFact {
+                        call_id: format!("{name}-open-{n:08}"),
+                        at_unix_ms: 1_795_000_000_000,
+                        kind: FactKind::Arrived(Arrived {
+                            sip_call_id: format!("{n}@bench"),
+                            channel: String::new(),
+                            caller: Caller {
+                                raw: "0551234567".to_string().into(),
+                                e164: Some("+390551234567".to_string().into()),
+                            },
+                            dialled_number: "800123456".into(),
+                        }),
+                    })
+                    .await
+                    .unwrap();
+                n += tasks;
+            }
+        }));
+    }
+    for h in handles {
+        h.await.unwrap();
+    }
+    let elapsed = t.elapsed();
+    println!(
+        "| {name} | {calls} | {:.0} | {:.2} ms |",
+        calls as f64 / elapsed.as_secs_f64(),
+        ms(elapsed / calls as u32) * tasks as f64
+    );
+}
+
+async fn screen_pops(offers: u64, rate: u64) {
+    const TOKEN: &str = "bench-credential-0123456789abcdef";
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path().join("crm.db"), Arc::new(SystemClock))
+        .await
+        .unwrap();
+    let grpc = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let http = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", grpc.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let crm = tokio::spawn(crm::serve(
+        store,
+        crm::ServiceCredential::new(TOKEN).unwrap(),
+        grpc,
+        http,
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    let client = cti_proto::CtiClient::connect(url, Some(TOKEN.into()))
+        .await
+        .unwrap();
+    let interval = Duration::from_secs_f64(1.0 / rate as f64);
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let t = Instant::now();
+    for n in 0..offers {
+        ticker.tick().await;
+        let client = client.clone();
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            let sent = Instant::now();
+            let result = client
+                .report_call_offered(cti_proto::CallOffered {
+                    call_id: format!("pop-{n:08}"),
+                    caller_number: "0551234567".into(),
+                    caller_number_e164: Some("+390551234567".into()),
+                    dialled_number: "800123456".into(),
+                    channel: "phone".into(),
+                    ivr_data: vec![cti_proto::IvrDatum::new("service_area", "technology")],
+                    queue: "technology".into(),
+                    waited_ms: 5_000,
+                    agent_id: "1001".into(),
+                    offered_at_unix_ms: 1_795_000_000_000,
+                    customer_id: None,
+                })
+                .await;
+            let _ = tx.send((sent.elapsed(), result.is_ok()));
+        });
+    }
+    drop(tx);
+    let mut latencies = Vec::new();
+    let mut failed = 0;
+    while let Some((latency, ok)) = rx.recv().await {
+        latencies.push(latency);
+        failed += usize::from(!ok);
+    }
+    let elapsed = t.elapsed();
+    latencies.sort();
+    println!("\n## Screen pop: engine → CRM (gRPC, SR opened and returned), SQLite store");
+    println!("| offers | offered rate | achieved | failed | p50 | p99 | max |");
+    println!("|---|---|---|---|---|---|---|");
+    println!(
+        "| {offers} | {rate}/s | {:.0}/s | {failed} | {:.1} ms | {:.1} ms | {:.1} ms |",
+        offers as f64 / elapsed.as_secs_f64(),
+        ms(percentile(&latencies, 0.5)),
+        ms(percentile(&latencies, 0.99)),
+        ms(latencies.last().copied().unwrap_or_default())
+    );
+    let _ = stop.send(());
+    let _ = crm.await;
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; nothing else to parse.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let calls = env_or("CALLS", 5000);
+        let dir = tempfile::tempdir().unwrap();
+        let fsync = fsync_baseline(dir.path());
+        println!("# cti_throughput on this machine");
+        println!("\nfsync (4 KiB append + fdatasync) p50 on this disk: {:.3} ms", ms(fsync));
+        outbox_cost(calls, fsync).await;
+
+        println!("\n## CRM: SR auto-open rate (a new call's first fact opens its record and SR), 32 concurrent writers");
+        println!("| store | calls | SRs opened/s | mean time per open |");
+        println!("|---|---|---|---|");
+        let store = SqliteStore::open(dir.path().join("crm.db"), Arc::new(SystemClock))
+            .await
+            .unwrap();
+        sr_open_rate("sqlite", Arc::new(store), calls).await;
+        if let Ok(url) = std::env::var("CENTRALINO_TEST_POSTGRES_URL") {
+            let name = format!("centralino_bench_{}", std::process::id());
+            use sqlx::Connection;
+            let mut admin = sqlx::PgConnection::connect(&url).await.unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
+                .execute(&mut admin)
+                .await
+                .unwrap();
+            let options = sqlx::postgres::PgConnectOptions::from_str(&url)
+                .unwrap()
+                .database(&name);
+            let store = crm_store::PgStore::connect_with(options, Arc::new(SystemClock))
+                .await
+                .unwrap();
+            sr_open_rate("postgres", Arc::new(store.clone()), calls).await;
+            store.close().await;
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+            )))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        } else {
+            println!("| postgres | skipped: CENTRALINO_TEST_POSTGRES_URL is not set | | |");
+        }
+
+        screen_pops(env_or("OFFERS", 5000), env_or("OFFER_RATE", 500)).await;
+    });
+}
