@@ -1,6 +1,6 @@
 //! The endpoint: routes datagrams to transaction machines (RFC 3261 17) and owns their timers.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -13,6 +13,7 @@ use sip_message::{
 };
 
 use crate::Error;
+use crate::deadlines::{DeadlineHeap, Tracked, TxRef};
 use crate::util::{
     MAGIC_COOKIE, has_header, header_is, host_of, push_top_via, random_hex, replace_header,
     replace_vias, sent_by, stamp_received, tag_of,
@@ -344,12 +345,13 @@ pub struct Endpoint {
     timers: Timers,
     rng: ChaCha8Rng,
     next_id: u64,
-    servers: BTreeMap<ServerTxId, ServerTx>,
+    servers: Tracked<ServerTxId, ServerTx>,
     server_index: HashMap<ServerKey, ServerTxId>,
     ack_index: HashMap<AckKey, ServerTxId>,
-    clients: BTreeMap<ClientTxId, ClientTx>,
+    clients: Tracked<ClientTxId, ClientTx>,
     client_index: HashMap<(String, Method), ClientTxId>,
     io: Io,
+    deadlines: DeadlineHeap,
 }
 
 const MIN_TIMER: Duration = Duration::from_millis(1);
@@ -372,12 +374,13 @@ impl Endpoint {
             timers,
             rng: ChaCha8Rng::seed_from_u64(rng_seed),
             next_id: 0,
-            servers: BTreeMap::new(),
+            servers: Tracked::default(),
             server_index: HashMap::new(),
             ack_index: HashMap::new(),
-            clients: BTreeMap::new(),
+            clients: Tracked::default(),
             client_index: HashMap::new(),
             io: Io::default(),
+            deadlines: DeadlineHeap::default(),
         }
     }
 
@@ -407,11 +410,29 @@ impl Endpoint {
         }
     }
 
-    /// The earliest armed timer, if any.
+    /// The earliest armed timer, if any (an instant at which nothing is due is possible: a
+    /// transaction's earlier deadline that moved; `handle_timeout` then does nothing).
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let servers = self.servers.values().filter_map(ServerTx::next_deadline);
-        let clients = self.clients.values().filter_map(ClientTx::next_deadline);
-        servers.chain(clients).min()
+        self.deadlines.next()
+    }
+
+    /// Entries in the deadline heap, live and stale: for tests and monitoring.
+    pub fn armed_deadlines(&self) -> usize {
+        self.deadlines.len()
+    }
+
+    /// Arms the current deadline of every transaction touched since the last call.
+    fn rearm(&mut self) {
+        for id in self.servers.take_touched() {
+            if let Some(at) = self.servers.get(&id).and_then(ServerTx::next_deadline) {
+                self.deadlines.arm(at, TxRef::Server(id));
+            }
+        }
+        for id in self.clients.take_touched() {
+            if let Some(at) = self.clients.get(&id).and_then(ClientTx::next_deadline) {
+                self.deadlines.arm(at, TxRef::Client(id));
+            }
+        }
     }
 
     // ----- identifiers -------------------------------------------------------------------
@@ -496,6 +517,11 @@ impl Endpoint {
 
     /// A UDP datagram arrived from `from`.
     pub fn handle_datagram(&mut self, now: Instant, from: SocketAddr, bytes: &[u8]) {
+        self.handle_datagram_inner(now, from, bytes);
+        self.rearm();
+    }
+
+    fn handle_datagram_inner(&mut self, now: Instant, from: SocketAddr, bytes: &[u8]) {
         match sip_message::parse(bytes) {
             Ok(Message::Request(request)) => self.handle_request(now, from, request),
             Ok(Message::Response(response)) => self.handle_response(now, response),
@@ -941,6 +967,17 @@ impl Endpoint {
         &mut self,
         now: Instant,
         tx: ServerTxId,
+        response: Response,
+    ) -> Result<(), Error> {
+        let result = self.respond_inner(now, tx, response);
+        self.rearm();
+        result
+    }
+
+    fn respond_inner(
+        &mut self,
+        now: Instant,
+        tx: ServerTxId,
         mut response: Response,
     ) -> Result<(), Error> {
         let t = self.timers;
@@ -997,6 +1034,17 @@ impl Endpoint {
     /// (and `rport`, RFC 3581) is added, and Max-Forwards/User-Agent when missing.
     /// INVITE: Timers A, B, D (RFC 3261 17.1.1); others: E, F, K (17.1.2).
     pub fn send_request(
+        &mut self,
+        now: Instant,
+        request: Request,
+        dest: SocketAddr,
+    ) -> Result<ClientTxId, Error> {
+        let result = self.send_request_inner(now, request, dest);
+        self.rearm();
+        result
+    }
+
+    fn send_request_inner(
         &mut self,
         now: Instant,
         mut request: Request,
@@ -1107,6 +1155,12 @@ impl Endpoint {
     /// transaction (its 200 arrives as [`Event::Response`]); `None` if `tx` is not a pending
     /// INVITE. If the INVITE gets a final response first, the CANCEL is never sent.
     pub fn cancel(&mut self, now: Instant, tx: ClientTxId) -> Option<ClientTxId> {
+        let result = self.cancel_inner(now, tx);
+        self.rearm();
+        result
+    }
+
+    fn cancel_inner(&mut self, now: Instant, tx: ClientTxId) -> Option<ClientTxId> {
         let invite = self.clients.get(&tx)?;
         if invite.kind != Kind::Invite {
             return None;
@@ -1155,34 +1209,31 @@ impl Endpoint {
 
     /// Fire every timer due at `now`.
     pub fn handle_timeout(&mut self, now: Instant) {
-        let due: Vec<ServerTxId> = self
-            .servers
-            .iter()
-            .filter(|(_, tx)| tx.next_deadline().is_some_and(|d| d <= now))
-            .map(|(id, _)| *id)
-            .collect();
-        for id in due {
-            while let Some(deadline) = self.servers.get(&id).and_then(ServerTx::next_deadline) {
-                if deadline > now {
-                    break;
+        for tx in self.deadlines.pop_due(now) {
+            match tx {
+                TxRef::Server(id) => {
+                    while let Some(deadline) =
+                        self.servers.get(&id).and_then(ServerTx::next_deadline)
+                    {
+                        if deadline > now {
+                            break;
+                        }
+                        self.fire_server(now, id);
+                    }
                 }
-                self.fire_server(now, id);
+                TxRef::Client(id) => {
+                    while let Some(deadline) =
+                        self.clients.get(&id).and_then(ClientTx::next_deadline)
+                    {
+                        if deadline > now {
+                            break;
+                        }
+                        self.fire_client(now, id);
+                    }
+                }
             }
         }
-        let due: Vec<ClientTxId> = self
-            .clients
-            .iter()
-            .filter(|(_, tx)| tx.next_deadline().is_some_and(|d| d <= now))
-            .map(|(id, _)| *id)
-            .collect();
-        for id in due {
-            while let Some(deadline) = self.clients.get(&id).and_then(ClientTx::next_deadline) {
-                if deadline > now {
-                    break;
-                }
-                self.fire_client(now, id);
-            }
-        }
+        self.rearm();
     }
 
     /// Fire the earliest due timer of server transaction `id`.

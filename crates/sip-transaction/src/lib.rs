@@ -39,6 +39,7 @@
 //! the 2xx-until-ACK loop of RFC 3261 13.3.1.4.
 #![forbid(unsafe_code)]
 
+mod deadlines;
 pub mod dialog;
 pub mod digest;
 mod endpoint;

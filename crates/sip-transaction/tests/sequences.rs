@@ -238,5 +238,6 @@ proptest! {
         prop_assert_eq!(w.h.ep.server_transaction_count(), 0);
         prop_assert_eq!(w.h.ep.client_transaction_count(), 0);
         prop_assert_eq!(w.h.ep.poll_timeout(), None);
+        prop_assert_eq!(w.h.ep.armed_deadlines(), 0, "no deadline entry outlives its transaction");
     }
 }
