@@ -50,9 +50,8 @@ fuzz_target!(|data: &[u8]| {
                 offers.remove(agent);
             }
         }
-        loop {
-            match acd.poll_output() {
-                Output::Timeout(_) => break,
+        while let Some(output) = acd.poll_output() {
+            match output {
                 Output::Offer { call, agent, .. } => {
                     assert!(offers.insert(agent, call).is_none(), "two offers to one agent");
                 }

@@ -43,14 +43,9 @@ fuzz_target!(|data: &[u8]| {
             _ => Input::IdentifyResult(Some(Customer { id: "c".into(), display_name: "n".to_string().into() })),
         };
         let _ = s.handle_input(input);
-        loop {
-            match s.poll_output() {
-                Output::Timeout(_) => break,
-                o => {
-                    assert!(!done, "output after the end: {o:?}");
-                    done |= matches!(o, Output::Enqueue { .. } | Output::Hangup { .. } | Output::RecordVoicemail { .. });
-                }
-            }
+        while let Some(o) = s.poll_output() {
+            assert!(!done, "output after the end: {o:?}");
+            done |= matches!(o, Output::Enqueue { .. } | Output::Hangup { .. } | Output::RecordVoicemail { .. });
         }
     }
 });

@@ -5,8 +5,9 @@
 //! two offers at once; no call is lost. Agents may serve several queues: when one frees up, it
 //! takes the call that has waited longest among its queues. The choice itself is the pure
 //! function [`assign`]; [`Acd`] keeps the state around it, the ring timeouts and the position
-//! announcements. Feed [`Input`]s with [`Acd::handle_input`], then drain [`Acd::poll_output`]
-//! until it returns [`Output::Timeout`]. Time is an input: the ACD never reads a clock.
+//! announcements. Feed [`Input`]s with [`Acd::handle_input`], drain [`Acd::poll_output`] until it
+//! returns `None`, and call again with [`Input::Timeout`] at [`Acd::poll_timeout`]. Time is an
+//! input: the ACD never reads a clock.
 //!
 //! ```
 //! use std::time::{Duration, Instant};
@@ -32,17 +33,14 @@
 //!     for input in inputs.drain(..) {
 //!         acd.handle_input(input).expect("valid input");
 //!     }
-//!     loop {
-//!         match acd.poll_output() {
-//!             Output::Offer { call, agent, .. } => {
-//!                 // A real driver rings the agent's phone; here the agent answers at once.
-//!                 offered = Some((call, agent.clone()));
-//!                 inputs.push(Input::OfferAccepted { call, agent, now: t0 });
-//!             }
-//!             Output::Timeout(_deadline) => break, // sleep until the deadline or an input
-//!             _other => {}
+//!     while let Some(output) = acd.poll_output() {
+//!         if let Output::Offer { call, agent, .. } = output {
+//!             // A real driver rings the agent's phone; here the agent answers at once.
+//!             offered = Some((call, agent.clone()));
+//!             inputs.push(Input::OfferAccepted { call, agent, now: t0 });
 //!         }
 //!     }
+//!     // A driver sleeps until `acd.poll_timeout()` or the next input.
 //! }
 //! assert_eq!(offered, Some((CallId(7), anna)));
 //! assert_eq!(acd.snapshot(t0).queues[0].answered, 1);
@@ -167,8 +165,6 @@ pub enum Output {
     OfferTimedOut { call: CallId, agent: AgentId },
     /// Stop ringing: the offer is void (the caller hung up, or the agent went not-ready).
     OfferCancelled { call: CallId, agent: AgentId },
-    /// Nothing to do until this deadline or the next input.
-    Timeout(Option<Instant>),
 }
 
 /// Driver mistakes and inputs about unknown things: the state is left unchanged.
@@ -634,11 +630,14 @@ impl Acd {
         }
     }
 
-    /// The next thing to do; `Output::Timeout` with the next deadline when nothing is left.
-    pub fn poll_output(&mut self) -> Output {
-        if let Some(o) = self.out.pop_front() {
-            return o;
-        }
+    /// The next thing to do; `None` when nothing is left until an input or
+    /// [`Acd::poll_timeout`].
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.out.pop_front()
+    }
+
+    /// When [`Input::Timeout`] is next due: a ring timeout or an announcement.
+    pub fn poll_timeout(&self) -> Option<Instant> {
         let ring = self.agents.values().filter_map(|a| match a.status {
             Status::Ringing { deadline, .. } => deadline,
             _ => None,
@@ -648,7 +647,7 @@ impl Acd {
             .values()
             .filter(|c| c.offered_to.is_none())
             .filter_map(|c| c.next_announce);
-        Output::Timeout(ring.chain(announce).min())
+        ring.chain(announce).min()
     }
 
     /// Queue and agent figures at `now`, for the supervisor view.

@@ -165,7 +165,6 @@ impl Model {
                         "announce to a ringing call"
                     );
                 }
-                Output::Timeout(_) => unreachable!("drained"),
                 _ => {}
             }
         }
@@ -174,13 +173,7 @@ impl Model {
 }
 
 fn drain(acd: &mut Acd) -> Vec<Output> {
-    let mut out = Vec::new();
-    loop {
-        match acd.poll_output() {
-            Output::Timeout(_) => return out,
-            o => out.push(o),
-        }
-    }
+    std::iter::from_fn(|| acd.poll_output()).collect()
 }
 
 /// No call lost: each queued call is answered, abandoned, waiting or ringing, exactly once.

@@ -40,20 +40,14 @@ impl Sim {
     }
 
     fn drain(&mut self) -> Vec<Output> {
-        let mut out = Vec::new();
-        loop {
-            match self.acd.poll_output() {
-                Output::Timeout(_) => return out,
-                o => out.push(o),
-            }
-        }
+        std::iter::from_fn(|| self.acd.poll_output()).collect()
     }
 
     fn deadline(&mut self) -> Option<Instant> {
-        match self.acd.poll_output() {
-            Output::Timeout(d) => d,
-            o => panic!("pending output {o:?}"),
+        if let Some(o) = self.acd.poll_output() {
+            panic!("pending output {o:?}");
         }
+        self.acd.poll_timeout()
     }
 
     fn ready(&mut self, secs: u64, agent: &str, queues: &[&str]) -> Vec<Output> {

@@ -24,8 +24,8 @@ impl CallControl {
     /// queued in front of whatever the events cause.
     pub(crate) fn pump_endpoint(&mut self, now: Instant) {
         let mut pending = Vec::new();
-        loop {
-            match self.endpoint.poll_output() {
+        while let Some(output) = self.endpoint.poll_output() {
+            match output {
                 sip_transaction::Output::Transmit { to, bytes } => {
                     pending.push(Output::Transmit { to, bytes });
                 }
@@ -33,7 +33,6 @@ impl CallControl {
                     self.outputs.extend(pending.drain(..));
                     self.handle_sip_event(now, event);
                 }
-                sip_transaction::Output::Timeout(_) => break,
             }
         }
         self.outputs.extend(pending);

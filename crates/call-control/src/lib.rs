@@ -276,7 +276,7 @@ impl CallControl {
             if let Some(out) = self.outputs.pop_front() {
                 return Some(out);
             }
-            match self.endpoint.poll_output() {
+            match self.endpoint.poll_output()? {
                 sip_transaction::Output::Transmit { to, bytes } => {
                     return Some(Output::Transmit { to, bytes });
                 }
@@ -285,7 +285,6 @@ impl CallControl {
                     // input path forgot to pump. Drop it rather than loop forever.
                     warn!("sip event left undrained");
                 }
-                sip_transaction::Output::Timeout(_) => return None,
             }
         }
     }

@@ -28,10 +28,9 @@ impl CallControl {
             debug!(error = %e, "ivr input refused");
         }
         let mut exit = None;
-        let mut deadline = None;
         let mut commands = Vec::new();
-        loop {
-            match session.poll_output() {
+        while let Some(output) = session.poll_output() {
+            match output {
                 ivr::Output::Play { prompts, .. } => {
                     let token = self.next_token;
                     self.next_token += 1;
@@ -63,13 +62,10 @@ impl CallControl {
                     exit = Some(IvrExit::Release(Some(format!("{reason:?}"))));
                     break;
                 }
-                ivr::Output::Timeout(at) => {
-                    deadline = at;
-                    break;
-                }
                 _ => {}
             }
         }
+        let deadline = session.poll_timeout();
         let leg = call.leg;
         if let Phase::Ivr {
             deadline: armed, ..
@@ -177,8 +173,8 @@ impl CallControl {
     }
 
     pub(crate) fn pump_acd(&mut self, now: Instant) {
-        loop {
-            match self.acd.poll_output() {
+        while let Some(output) = self.acd.poll_output() {
+            match output {
                 acd::Output::Offer { .. } if self.hanging_up => {
                     // The grace period is over and every call is being ended: ring nobody.
                 }
@@ -199,13 +195,10 @@ impl CallControl {
                 | acd::Output::OfferCancelled { call, .. } => {
                     self.drop_operator_leg(now, call, None, "offer timed out or withdrawn", false);
                 }
-                acd::Output::Timeout(deadline) => {
-                    self.acd_deadline = deadline;
-                    break;
-                }
                 _ => {}
             }
         }
+        self.acd_deadline = self.acd.poll_timeout();
     }
 
     fn announce(&mut self, id: acd::CallId, position: usize, average_wait: Option<Duration>) {

@@ -3,8 +3,8 @@
 //! Administrators write IVR trees as text (`ivr-scripts/*.ivr`, reference in
 //! `docs/ivr-scripts.md`). [`Script::parse`] refuses a broken script with every error found,
 //! each as `file:line: reason`; a valid one is shared by all calls through an `Arc`. Each call
-//! gets a [`Session`]: feed it [`Input`]s, then drain [`Session::poll_output`] until it returns
-//! [`Output::Timeout`]. The session never reads a clock or touches audio: time is an input and
+//! gets a [`Session`]: feed it [`Input`]s, drain [`Session::poll_output`] until it returns
+//! `None`, and feed [`Input::Timeout`] at [`Session::poll_timeout`]. The session never reads a clock or touches audio: time is an input and
 //! playing, looking up and enqueueing are outputs for the driver.
 //!
 //! ```
@@ -33,7 +33,12 @@
 //!     for input in inputs.drain(..) {
 //!         call.handle_input(input).expect("driver follows the protocol");
 //!     }
-//!     match call.poll_output() {
+//!     let Some(output) = call.poll_output() else {
+//!         let deadline = call.poll_timeout().expect("a menu waits for a key");
+//!         inputs.push(Input::Timeout(deadline));
+//!         continue;
+//!     };
+//!     match output {
 //!         // A real driver plays audio; here the caller presses 1 once the menu has played.
 //!         Output::Play { .. } => {
 //!             now += Duration::from_secs(3);
@@ -44,7 +49,6 @@
 //!             assert_eq!(data.get("service_area"), Some("technology"));
 //!             break queue;
 //!         }
-//!         Output::Timeout(Some(deadline)) => inputs.push(Input::Timeout(deadline)),
 //!         other => panic!("unexpected {other:?}"),
 //!     }
 //! };

@@ -43,7 +43,7 @@ pub enum Input {
     PlaybackFinished(Instant),
     /// A DTMF key: `0`-`9`, `*`, `#`, `A`-`D`.
     Digit(char, Instant),
-    /// The deadline of the last [`Output::Timeout`] (or any time): due timers fire.
+    /// [`Session::poll_timeout`]'s deadline (or any time): due timers fire.
     Timeout(Instant),
     /// The answer to [`Output::IdentifyCaller`]: `None` when nobody matched.
     IdentifyResult(Option<Customer>),
@@ -92,8 +92,6 @@ pub enum Output {
     },
     /// Hang up (after the last playback finished). Terminal; the data is in [`Session::data`].
     Hangup { reason: HangupReason },
-    /// Nothing more to do until this deadline (a digit timeout) or the next input.
-    Timeout(Option<Instant>),
 }
 
 /// A menu choice the caller made.
@@ -322,16 +320,18 @@ impl Session {
         }
     }
 
-    /// The next thing to do; `Output::Timeout` when there is nothing until a deadline or
-    /// an input.
-    pub fn poll_output(&mut self) -> Output {
-        if let Some(o) = self.out.pop_front() {
-            return o;
-        }
-        Output::Timeout(match self.state {
+    /// The next thing to do; `None` when there is nothing until an input or
+    /// [`Session::poll_timeout`].
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.out.pop_front()
+    }
+
+    /// When [`Input::Timeout`] is due: the digit timeout of a menu or a PIN entry.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        match self.state {
             State::Menu { deadline, .. } | State::Pin { deadline, .. } => deadline,
             _ => None,
-        })
+        }
     }
 
     fn playback_finished(&mut self, now: Instant) {

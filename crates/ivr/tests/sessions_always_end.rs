@@ -77,17 +77,12 @@ fn run(script: Arc<Script>, local: LocalTime, hours: HoursOverride, acts: &[Act]
     let mut now = Instant::now();
     let mut deadline = None;
     let mut finished = false;
-    let drain = |s: &mut Session, deadline: &mut Option<Instant>, finished: &mut bool| loop {
-        match s.poll_output() {
-            Output::Timeout(d) => {
-                *deadline = d;
-                break;
-            }
-            o => {
-                assert!(!*finished, "output after a terminal one: {o:?}");
-                *finished |= is_terminal(&o);
-            }
+    let drain = |s: &mut Session, deadline: &mut Option<Instant>, finished: &mut bool| {
+        while let Some(o) = s.poll_output() {
+            assert!(!*finished, "output after a terminal one: {o:?}");
+            *finished |= is_terminal(&o);
         }
+        *deadline = s.poll_timeout();
     };
     s.handle_input(Input::Start(now)).unwrap();
     drain(&mut s, &mut deadline, &mut finished);

@@ -345,5 +345,6 @@ fn driver_misuse_is_an_error_not_a_panic() {
         call.session.handle_input(Input::Timeout(now)),
         Err(SessionError::Finished)
     );
-    assert_eq!(call.session.poll_output(), Output::Timeout(None));
+    assert_eq!(call.session.poll_output(), None);
+    assert_eq!(call.session.poll_timeout(), None);
 }

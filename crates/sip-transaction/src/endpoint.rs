@@ -86,9 +86,6 @@ pub enum Output {
     Transmit { to: SocketAddr, bytes: Vec<u8> },
     /// Tell the transaction user (the call logic) something happened.
     Event(Event),
-    /// Nothing more to do now. Call [`Endpoint::handle_timeout`] at this instant (`None`: no
-    /// timer is armed, wait for a datagram or a command).
-    Timeout(Option<Instant>),
 }
 
 /// Something the transaction user has to know about.
@@ -338,7 +335,8 @@ impl Io {
 ///
 /// Feed it with [`handle_datagram`](Self::handle_datagram), [`handle_timeout`](Self::handle_timeout)
 /// and the commands ([`respond`](Self::respond), [`send_request`](Self::send_request), ...), then
-/// drain [`poll_output`](Self::poll_output) until it returns [`Output::Timeout`].
+/// drain [`poll_output`](Self::poll_output) until it returns `None`; call
+/// [`handle_timeout`](Self::handle_timeout) at [`poll_timeout`](Self::poll_timeout).
 #[derive(Debug)]
 pub struct Endpoint {
     config: EndpointConfig,
@@ -402,12 +400,10 @@ impl Endpoint {
         self.clients.len()
     }
 
-    /// The next output, or [`Output::Timeout`] with the next deadline when there is none.
-    pub fn poll_output(&mut self) -> Output {
-        match self.io.pending.pop_front() {
-            Some(out) => out,
-            None => Output::Timeout(self.poll_timeout()),
-        }
+    /// The next output; `None` when there is nothing to do until the next input or
+    /// [`Endpoint::poll_timeout`].
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.io.pending.pop_front()
     }
 
     /// The earliest armed timer, if any (an instant at which nothing is due is possible: a

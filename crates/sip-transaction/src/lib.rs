@@ -2,8 +2,10 @@
 //! authentication (RFC 2617, RFC 8760) and a registrar (RFC 3261 10.3).
 //!
 //! Nothing here reads a clock, opens a socket or spawns a task: the driver passes the current
-//! [`Instant`](std::time::Instant) and the datagrams in, then drains [`Endpoint::poll_output`]
-//! until it returns [`Output::Timeout`], which carries the next deadline.
+//! [`Instant`](std::time::Instant) and the datagrams in (`handle_*`), drains
+//! [`Endpoint::poll_output`] until it returns `None`, and sleeps until
+//! [`Endpoint::poll_timeout`] or the next datagram: the one driving idiom of every centralino
+//! core.
 //!
 //! ```
 //! use std::time::{Duration, Instant};
@@ -15,22 +17,19 @@
 //!
 //! // A datagram arrived (here: garbage, which is counted and dropped).
 //! ep.handle_datagram(now, "192.0.2.1:5060".parse().unwrap(), b"not sip");
-//! loop {
-//!     match ep.poll_output() {
+//! while let Some(output) = ep.poll_output() {
+//!     match output {
 //!         Output::Transmit { to, bytes } => { /* socket.send_to(&bytes, to) */ let _ = (to, bytes); }
 //!         Output::Event(Event::IncomingRequest { tx, request, .. }) => {
 //!             let _ = (tx, request); // hand to the call logic, which calls ep.respond(..)
 //!         }
 //!         Output::Event(_) => {}
-//!         Output::Timeout(deadline) => {
-//!             // sleep until `deadline` (or the next datagram), then:
-//!             now += Duration::from_millis(500);
-//!             ep.handle_timeout(now);
-//!             let _ = deadline;
-//!             break;
-//!         }
 //!     }
 //! }
+//! // Sleep until `ep.poll_timeout()` (or the next datagram), then:
+//! let _next = ep.poll_timeout();
+//! now += Duration::from_millis(500);
+//! ep.handle_timeout(now);
 //! assert_eq!(ep.stats().malformed_dropped, 1);
 //! ```
 //!

@@ -34,14 +34,13 @@ impl Link {
                     'a' => (&mut self.a, &mut self.b, a_addr()),
                     _ => (&mut self.b, &mut self.a, b_addr()),
                 };
-                loop {
-                    match from.poll_output() {
+                while let Some(output) = from.poll_output() {
+                    match output {
                         Output::Transmit { bytes, .. } => {
                             to_ep.handle_datagram(self.now, from_addr, &bytes);
                             moved = true;
                         }
                         Output::Event(e) => events.push((side, e)),
-                        Output::Timeout(_) => break,
                     }
                 }
             }

@@ -34,7 +34,7 @@ pub fn office_hours() -> CallContext {
 pub struct Call {
     pub session: Session,
     pub now: Instant,
-    /// The deadline of the last `Output::Timeout`.
+    /// The session's deadline after the last drain.
     pub deadline: Option<Instant>,
 }
 
@@ -56,16 +56,9 @@ impl Call {
     }
 
     pub fn drain(&mut self) -> Vec<Output> {
-        let mut out = Vec::new();
-        loop {
-            match self.session.poll_output() {
-                Output::Timeout(d) => {
-                    self.deadline = d;
-                    return out;
-                }
-                o => out.push(o),
-            }
-        }
+        let out = std::iter::from_fn(|| self.session.poll_output()).collect();
+        self.deadline = self.session.poll_timeout();
+        out
     }
 
     pub fn start(&mut self) -> Vec<Output> {

@@ -48,15 +48,9 @@ impl Harness {
         self.now - self.start
     }
 
-    /// Drain outputs until `Output::Timeout`.
+    /// Drain every output.
     pub fn drain(&mut self) -> Vec<Output> {
-        let mut out = Vec::new();
-        loop {
-            match self.ep.poll_output() {
-                Output::Timeout(_) => return out,
-                o => out.push(o),
-            }
-        }
+        std::iter::from_fn(|| self.ep.poll_output()).collect()
     }
 
     pub fn receive(&mut self, from: SocketAddr, text: &str) -> Vec<Output> {
@@ -71,14 +65,10 @@ impl Harness {
         let end = self.start + until;
         let mut log = Vec::new();
         loop {
-            let deadline = match self.ep.poll_output() {
-                Output::Timeout(d) => d,
-                o => {
-                    log.push((self.elapsed(), o));
-                    continue;
-                }
-            };
-            match deadline {
+            while let Some(o) = self.ep.poll_output() {
+                log.push((self.elapsed(), o));
+            }
+            match self.ep.poll_timeout() {
                 Some(d) if d <= end => {
                     self.now = self.now.max(d);
                     self.ep.handle_timeout(self.now);
