@@ -115,6 +115,9 @@ fn default_node() -> String {
 struct SipSection {
     listen: SocketAddr,
     domain: String,
+    /// Digest algorithms offered to phones, most preferred first: "SHA-256", "MD5".
+    #[serde(default)]
+    digest_algorithms: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -222,6 +225,18 @@ impl Config {
             .numbering_plan
             .check()
             .map_err(|e| parse_err(format!("engine.numbering_plan: {e}")))?;
+        let digest_algorithms = file
+            .sip
+            .digest_algorithms
+            .iter()
+            .map(|name| {
+                sip_transaction_algorithm(name).ok_or_else(|| {
+                    parse_err(format!(
+                        "sip.digest_algorithms: {name:?} is neither \"SHA-256\" nor \"MD5\""
+                    ))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         let mut seen = std::collections::HashSet::new();
         for a in &file.agents {
             if !seen.insert(a.id.clone()) {
@@ -245,6 +260,7 @@ impl Config {
                 answer_delay: Duration::from_secs_f64(file.ivr.answer_delay),
                 hours_override,
                 utc_offset_minutes: file.ivr.utc_offset_minutes,
+                digest_algorithms,
                 registration_means_ready: file.operators.registration_means_ready,
                 agents: file.agents,
                 queues: file.queues,
@@ -327,6 +343,10 @@ pub enum StartError {
         path: PathBuf,
         source: std::io::Error,
     },
+}
+
+fn sip_transaction_algorithm(name: &str) -> Option<engine::DigestAlgorithm> {
+    engine::DigestAlgorithm::from_param(Some(name)).ok()
 }
 
 /// The environment variable that carries the engine's service credential.
@@ -580,6 +600,14 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("crm.url"), "{err}");
+        let weak = demo.replace(
+            "digest_algorithms = [\"MD5\", \"SHA-256\"]",
+            "digest_algorithms = [\"MD4\"]",
+        );
+        let err = Config::parse(&weak, path, &root())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("sip.digest_algorithms") && err.contains("MD4"), "{err}");
         let twice = format!("{demo}\n[[agents]]\nid = \"1001\"\npassword = \"x\"\n");
         let err = Config::parse(&twice, path, &root())
             .unwrap_err()

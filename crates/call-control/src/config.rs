@@ -54,6 +54,8 @@ pub struct EngineConfig {
     pub hours_override: Option<bool>,
     /// Offset of local time from UTC for business hours, in minutes (no DST handling yet).
     pub utc_offset_minutes: i32,
+    /// Digest algorithms offered to phones, most preferred first (empty: SHA-256, then MD5).
+    pub digest_algorithms: Vec<sip_transaction::digest::Algorithm>,
     /// A registered phone is a ready operator (skeleton mode: no separate agent login yet).
     pub registration_means_ready: bool,
     pub agents: Vec<AgentConfig>,

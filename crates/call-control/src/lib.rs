@@ -169,11 +169,11 @@ impl CallControl {
             ),
             rng.random(),
         );
-        let registrar = Registrar::new(
-            RegistrarConfig::new(config.domain.clone()),
-            now,
-            rng.random(),
-        );
+        let mut registrar_config = RegistrarConfig::new(config.domain.clone());
+        if !config.digest_algorithms.is_empty() {
+            registrar_config.algorithms = config.digest_algorithms.clone();
+        }
+        let registrar = Registrar::new(registrar_config, now, rng.random());
         let all_queues: Vec<String> = script.queues_used().into_iter().collect();
         let queue_configs = all_queues
             .iter()

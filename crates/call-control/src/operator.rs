@@ -8,7 +8,7 @@ use common::call::CallStage;
 use rand::Rng;
 use sdp::SessionDescription;
 use sip_message::{Method, NameAddr, Request, Response, SipHeaders, SipUri, Uri};
-use sip_transaction::{BindingChange, ClientTxId, Dialog, ServerTxId};
+use sip_transaction::{AuthVerdict, BindingChange, ClientTxId, Dialog, ServerTxId};
 use tracing::{debug, info, warn};
 
 use crate::CallControl;
@@ -29,6 +29,7 @@ impl CallControl {
         let outcome = self
             .registrar
             .handle_register(now, request, source, &passwords);
+        log_verdict(&outcome.verdict, source);
         self.respond_with(now, tx, outcome.response);
         for change in outcome.changes {
             self.apply_binding_change(now, change);
@@ -455,6 +456,35 @@ impl CallControl {
             agent: acd::AgentId(agent),
             now,
         });
+    }
+}
+
+/// Registrations and failed logins at info (the operator's login and the phone's address; no
+/// password, no caller data). A name someone tried is cut short: it is remote input.
+fn log_verdict(verdict: &AuthVerdict, source: SocketAddr) {
+    let short = |user: &str| user.chars().take(32).collect::<String>();
+    match verdict {
+        AuthVerdict::Accepted(user) => {
+            info!(agent = %short(user), %source, "registration accepted")
+        }
+        AuthVerdict::Refused { user } => {
+            info!(agent = %short(user), %source, "registration refused: wrong credentials");
+        }
+        AuthVerdict::LockedOut {
+            user,
+            started: true,
+        } => warn!(
+            agent = %short(user),
+            %source,
+            "registration failures: login or address locked out for a while"
+        ),
+        AuthVerdict::LockedOut { user, .. } => {
+            info!(agent = %short(user), %source, "registration refused: locked out");
+        }
+        AuthVerdict::Replayed { user } => {
+            warn!(agent = %short(user), %source, "registration refused: replayed credentials");
+        }
+        _ => {}
     }
 }
 

@@ -40,6 +40,7 @@ use rand::Rng;
 
 pub use call_control::{AgentConfig, EngineConfig, QueueSettings, events};
 pub use outbox::{Outbox, OutboxError, OutboxStatus};
+pub use sip_transaction::digest::Algorithm as DigestAlgorithm;
 
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

@@ -1,7 +1,8 @@
-//! HTTP Digest authentication for SIP (RFC 3261 22.4, RFC 2617, RFC 8760 with MD5):
-//! `qop=auth` and the RFC 2069 compatible no-qop form.
+//! HTTP Digest authentication for SIP (RFC 3261 22.4, RFC 2617, RFC 8760): algorithms MD5 and
+//! SHA-256, `qop=auth` and the RFC 2069 compatible no-qop form.
 
 use md5::{Digest as _, Md5};
+use sha2::Sha256;
 
 use crate::util::hex;
 
@@ -21,12 +22,50 @@ pub enum DigestError {
     UnsupportedQop,
 }
 
+/// The digest algorithms we speak (RFC 8760 section 2.2; `-sess` variants are not supported).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Algorithm {
+    Md5,
+    Sha256,
+}
+
+impl Algorithm {
+    /// Strongest first: the order challenges are offered in (RFC 8760 section 2.4).
+    pub const PREFERENCE: [Algorithm; 2] = [Algorithm::Sha256, Algorithm::Md5];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Algorithm::Md5 => "MD5",
+            Algorithm::Sha256 => "SHA-256",
+        }
+    }
+
+    /// The algorithm named in a challenge or credentials; absent means MD5 (RFC 2617).
+    pub fn from_param(value: Option<&str>) -> Result<Self, DigestError> {
+        match value {
+            None => Ok(Algorithm::Md5),
+            Some(a) if a.eq_ignore_ascii_case("MD5") => Ok(Algorithm::Md5),
+            Some(a) if a.eq_ignore_ascii_case("SHA-256") => Ok(Algorithm::Sha256),
+            Some(_) => Err(DigestError::UnsupportedAlgorithm),
+        }
+    }
+
+    /// Lowercase hex of the hash of `input`.
+    pub fn hex(self, input: &str) -> String {
+        match self {
+            Algorithm::Md5 => hex(&Md5::digest(input.as_bytes())),
+            Algorithm::Sha256 => hex(&Sha256::digest(input.as_bytes())),
+        }
+    }
+}
+
 /// A `WWW-Authenticate` / `Proxy-Authenticate` challenge (RFC 2617 3.2.1).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Challenge {
     pub realm: String,
     pub nonce: String,
     pub opaque: Option<String>,
+    pub algorithm: Algorithm,
     /// `qop="auth"` offered.
     pub qop_auth: bool,
     /// The nonce of the request was valid but expired (RFC 2617 3.2.1 `stale`).
@@ -34,7 +73,7 @@ pub struct Challenge {
 }
 
 impl Challenge {
-    /// The header value: `Digest realm="..", nonce="..", opaque="..", algorithm=MD5, qop="auth"`.
+    /// The header value: `Digest realm="..", nonce="..", opaque="..", algorithm=.., qop="auth"`.
     pub fn to_header_value(&self) -> String {
         let mut out = format!(
             "Digest realm=\"{}\", nonce=\"{}\"",
@@ -44,7 +83,7 @@ impl Challenge {
         if let Some(opaque) = &self.opaque {
             out.push_str(&format!(", opaque=\"{}\"", quote(opaque)));
         }
-        out.push_str(", algorithm=MD5");
+        out.push_str(&format!(", algorithm={}", self.algorithm.as_str()));
         if self.qop_auth {
             out.push_str(", qop=\"auth\"");
         }
@@ -57,7 +96,7 @@ impl Challenge {
     /// Parse a challenge (for our UAC answering a 401/407).
     pub fn parse(value: &str) -> Result<Self, DigestError> {
         let params = parse_digest_params(value)?;
-        check_algorithm(find(&params, "algorithm"))?;
+        let algorithm = Algorithm::from_param(find(&params, "algorithm"))?;
         let qop_auth = match find(&params, "qop") {
             None => false,
             Some(list) => {
@@ -74,6 +113,7 @@ impl Challenge {
             realm: require(&params, "realm")?.to_owned(),
             nonce: require(&params, "nonce")?.to_owned(),
             opaque: find(&params, "opaque").map(str::to_owned),
+            algorithm,
             qop_auth,
             stale: find(&params, "stale").is_some_and(|s| s.eq_ignore_ascii_case("true")),
         })
@@ -142,7 +182,7 @@ impl Credentials {
     /// Check the response against `password` for a request with `method` (RFC 2617 3.2.2.1).
     /// The caller checks realm, nonce freshness and that the username is the expected one.
     pub fn verify(&self, method: &str, password: &str) -> Result<bool, DigestError> {
-        check_algorithm(self.algorithm.as_deref())?;
+        let algorithm = Algorithm::from_param(self.algorithm.as_deref())?;
         let qop = match self.qop.as_deref() {
             None => None,
             Some(q) if q.eq_ignore_ascii_case("auth") => {
@@ -156,6 +196,7 @@ impl Credentials {
             Some(_) => return Err(DigestError::UnsupportedQop),
         };
         let expected = compute_response(
+            algorithm,
             &self.username,
             &self.realm,
             password,
@@ -185,6 +226,7 @@ pub fn authorize(
     let nc = format!("{nc:08x}");
     let qop = challenge.qop_auth.then_some((nc.as_str(), cnonce));
     let response = compute_response(
+        challenge.algorithm,
         username,
         &challenge.realm,
         password,
@@ -199,7 +241,7 @@ pub fn authorize(
         nonce: challenge.nonce.clone(),
         uri: uri.to_owned(),
         response,
-        algorithm: Some("MD5".to_owned()),
+        algorithm: Some(challenge.algorithm.as_str().to_owned()),
         opaque: challenge.opaque.clone(),
         qop: challenge.qop_auth.then(|| "auth".to_owned()),
         cnonce: challenge.qop_auth.then(|| cnonce.to_owned()),
@@ -207,9 +249,11 @@ pub fn authorize(
     }
 }
 
-/// `request-digest` of RFC 2617 3.2.2.1 for algorithm MD5; `qop` is `(nc, cnonce)` for
-/// `qop=auth`, `None` for the RFC 2069 form.
+/// `request-digest` of RFC 2617 3.2.2.1 (RFC 8760 section 2.3 for SHA-256); `qop` is
+/// `(nc, cnonce)` for `qop=auth`, `None` for the RFC 2069 form.
+#[allow(clippy::too_many_arguments)]
 pub fn compute_response(
+    algorithm: Algorithm,
     username: &str,
     realm: &str,
     password: &str,
@@ -218,28 +262,22 @@ pub fn compute_response(
     nonce: &str,
     qop: Option<(&str, &str)>,
 ) -> String {
-    let ha1 = md5_hex(&format!("{username}:{realm}:{password}"));
-    let ha2 = md5_hex(&format!("{method}:{uri}"));
+    let h = |s: &str| algorithm.hex(s);
+    let ha1 = h(&format!("{username}:{realm}:{password}"));
+    let ha2 = h(&format!("{method}:{uri}"));
     match qop {
-        Some((nc, cnonce)) => md5_hex(&format!("{ha1}:{nonce}:{nc}:{cnonce}:auth:{ha2}")),
-        None => md5_hex(&format!("{ha1}:{nonce}:{ha2}")),
+        Some((nc, cnonce)) => h(&format!("{ha1}:{nonce}:{nc}:{cnonce}:auth:{ha2}")),
+        None => h(&format!("{ha1}:{nonce}:{ha2}")),
     }
 }
 
-pub(crate) fn md5_hex(input: &str) -> String {
-    hex(&Md5::digest(input.as_bytes()))
+#[cfg(test)]
+fn md5_hex(input: &str) -> String {
+    Algorithm::Md5.hex(input)
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-fn check_algorithm(algorithm: Option<&str>) -> Result<(), DigestError> {
-    match algorithm {
-        None => Ok(()),
-        Some(a) if a.eq_ignore_ascii_case("MD5") => Ok(()),
-        Some(_) => Err(DigestError::UnsupportedAlgorithm),
-    }
 }
 
 fn quote(s: &str) -> String {
@@ -349,6 +387,7 @@ mod tests {
     fn rfc2617_example_vector() {
         assert_eq!(
             compute_response(
+                Algorithm::Md5,
                 "Mufasa",
                 "testrealm@host.com",
                 "Circle Of Life",
@@ -368,6 +407,48 @@ mod tests {
         assert_eq!(creds.verify("POST", "Circle Of Life"), Ok(false));
     }
 
+    /// RFC 7616 section 3.9.1: the same request answered with SHA-256 and with MD5.
+    #[test]
+    fn rfc7616_example_vectors_for_both_algorithms() {
+        for (algorithm, expected) in [
+            (
+                Algorithm::Sha256,
+                "753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1",
+            ),
+            (Algorithm::Md5, "8ca523f5e9506fed4657c9700eebdbec"),
+        ] {
+            let response = compute_response(
+                algorithm,
+                "Mufasa",
+                "http-auth@example.org",
+                "Circle of Life",
+                "GET",
+                "/dir/index.html",
+                "7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v",
+                Some(("00000001", "f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ")),
+            );
+            assert_eq!(response, expected, "{algorithm:?}");
+            let creds = Credentials {
+                username: "Mufasa".into(),
+                realm: "http-auth@example.org".into(),
+                nonce: "7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v".into(),
+                uri: "/dir/index.html".into(),
+                response,
+                algorithm: Some(algorithm.as_str().into()),
+                opaque: None,
+                qop: Some("auth".into()),
+                cnonce: Some("f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ".into()),
+                nc: Some("00000001".into()),
+            };
+            assert_eq!(creds.verify("GET", "Circle of Life"), Ok(true));
+            assert_eq!(creds.verify("GET", "Circle of life"), Ok(false));
+        }
+        assert_eq!(
+            Algorithm::from_param(Some("SHA-512-256")),
+            Err(DigestError::UnsupportedAlgorithm)
+        );
+    }
+
     #[test]
     fn sip_register_round_trip() {
         // Self-computed: HA1 = MD5("alice:centralino:s3cret"),
@@ -379,6 +460,7 @@ mod tests {
             realm: "centralino".into(),
             nonce: "abc123".into(),
             opaque: None,
+            algorithm: Algorithm::Md5,
             qop_auth: false,
             stale: false,
         };
@@ -405,6 +487,7 @@ mod tests {
             realm: "centralino \"main\"".into(),
             nonce: "n1".into(),
             opaque: Some("op".into()),
+            algorithm: Algorithm::Md5,
             qop_auth: true,
             stale: true,
         };
@@ -435,10 +518,16 @@ mod tests {
             Err(DigestError::MissingParam("realm"))
         );
         let mut creds = Credentials::parse(RFC2617_AUTHORIZATION).unwrap();
-        creds.algorithm = Some("SHA-256".into());
+        creds.algorithm = Some("SHA-512-256".into());
         assert_eq!(
             creds.verify("GET", "Circle Of Life"),
             Err(DigestError::UnsupportedAlgorithm)
+        );
+        creds.algorithm = Some("SHA-256".into());
+        assert_eq!(
+            creds.verify("GET", "Circle Of Life"),
+            Ok(false),
+            "an MD5 response does not pass as SHA-256"
         );
         creds.algorithm = None;
         creds.qop = Some("auth-int".into());

@@ -38,6 +38,7 @@
 //! the 2xx-until-ACK loop of RFC 3261 13.3.1.4.
 #![forbid(unsafe_code)]
 
+mod auth_guard;
 mod deadlines;
 pub mod dialog;
 pub mod digest;
@@ -51,7 +52,8 @@ pub use endpoint::{
     ClientTxId, Endpoint, EndpointConfig, EndpointStats, Event, Output, ServerTxId,
 };
 pub use registrar::{
-    Binding, BindingChange, PasswordLookup, RegisterOutcome, Registrar, RegistrarConfig,
+    AuthVerdict, Binding, BindingChange, LockoutPolicy, PasswordLookup, RegisterOutcome, Registrar,
+    RegistrarConfig,
 };
 
 use sip_message::ParseError;

@@ -1,17 +1,24 @@
-//! A sans-IO registrar (RFC 3261 10.3) with digest authentication (RFC 3261 22, RFC 2617).
+//! A sans-IO registrar (RFC 3261 10.3) with digest authentication (RFC 3261 22, RFC 2617,
+//! RFC 8760: SHA-256 offered first, MD5 for older phones).
 //!
-//! Nonces are stateless: `<issued-at ms hex>-<MD5(secret:issued-at:realm)>`, so unanswered
-//! challenges cost no memory; a nonce older than `nonce_lifetime` is answered `stale=true`.
+//! Nonces are stateless: `<issued-at ms hex>-<SHA-256(secret:issued-at:realm:address)>`, so
+//! unanswered challenges cost no memory, a nonce is only good from the address it was issued
+//! to, and one older than `nonce_lifetime` is answered `stale=true`. Successful nonces keep
+//! their count so that a captured `Authorization` cannot be replayed, and failures are
+//! counted per user and per address to lock out password guessing (`auth_guard`). Unknown
+//! and known users get the same answers, so extensions cannot be enumerated.
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use sip_message::{Method, NameAddr, Request, Response, SipHeaders, Uri};
 
-use crate::digest::{Challenge, Credentials, md5_hex};
+use crate::auth_guard::AuthGuard;
+pub use crate::auth_guard::LockoutPolicy;
+use crate::digest::{Algorithm, Challenge, Credentials};
 use crate::util::{get_param, header_is, random_hex};
 
 #[derive(Debug, Clone)]
@@ -25,6 +32,12 @@ pub struct RegistrarConfig {
     pub min_expires: u32,
     /// Longer expiries are shortened to this.
     pub max_expires: u32,
+    /// Password-guessing limits.
+    pub lockout: LockoutPolicy,
+    /// The digest algorithms offered, one challenge each, most preferred first (RFC 8760
+    /// section 2.4). Some phones (and SIPp 3.6) answer the first challenge whatever its
+    /// algorithm, and fail on SHA-256: for those, put MD5 first.
+    pub algorithms: Vec<Algorithm>,
 }
 
 impl RegistrarConfig {
@@ -35,6 +48,8 @@ impl RegistrarConfig {
             default_expires: 3600,
             min_expires: 60,
             max_expires: 7200,
+            lockout: LockoutPolicy::default(),
+            algorithms: Algorithm::PREFERENCE.to_vec(),
         }
     }
 }
@@ -78,12 +93,32 @@ pub enum BindingChange {
     },
 }
 
+/// What the authentication decided, for the log (it names the user, never a password).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AuthVerdict {
+    /// Authenticated as this user.
+    Accepted(String),
+    /// No (usable) credentials yet: challenged.
+    Challenged,
+    /// Wrong user or password.
+    Refused { user: String },
+    /// Refused without checking: the user or the address is locked out after repeated
+    /// failures. `started` is set on the failure that began the lockout.
+    LockedOut { user: String, started: bool },
+    /// A nonce count seen before: a replayed `Authorization`.
+    Replayed { user: String },
+    /// Not an authentication matter (malformed request, wrong AoR...).
+    NotApplicable,
+}
+
 /// The response to send (through [`Endpoint::respond`](crate::Endpoint::respond), which adds
 /// the To tag) and what changed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegisterOutcome {
     pub response: Response,
     pub changes: Vec<BindingChange>,
+    pub verdict: AuthVerdict,
 }
 
 #[derive(Debug)]
@@ -92,7 +127,13 @@ pub struct Registrar {
     secret: String,
     epoch: Instant,
     bindings: BTreeMap<String, Vec<Binding>>,
+    guard: AuthGuard,
+    /// The verdict of the last `authenticate`, for `handle_register`'s outcome.
+    verdict: AuthVerdict,
 }
+
+/// A password to hash when the user is unknown, so that unknown users cost the same time.
+const DUMMY_PASSWORD: &str = "centralino-unknown-user";
 
 enum NonceStatus {
     Fresh,
@@ -104,11 +145,14 @@ impl Registrar {
     /// `now` anchors nonce timestamps; `rng_seed` makes the nonce secret.
     pub fn new(config: RegistrarConfig, now: Instant, rng_seed: u64) -> Self {
         let mut rng = ChaCha8Rng::seed_from_u64(rng_seed);
+        let guard = AuthGuard::new(config.lockout);
         Self {
             config,
             secret: random_hex(&mut rng, 16),
             epoch: now,
             bindings: BTreeMap::new(),
+            guard,
+            verdict: AuthVerdict::NotApplicable,
         }
     }
 
@@ -117,34 +161,46 @@ impl Registrar {
         self.bindings.get(aor_user).map_or(&[], Vec::as_slice)
     }
 
-    /// A fresh challenge (also usable for INVITE authentication by the TU).
-    pub fn challenge(&self, now: Instant, stale: bool) -> Challenge {
+    /// A fresh challenge for a request from `source` (also usable for INVITE authentication
+    /// by the TU).
+    pub fn challenge(
+        &self,
+        now: Instant,
+        stale: bool,
+        source: IpAddr,
+        algorithm: Algorithm,
+    ) -> Challenge {
         let issued = now.saturating_duration_since(self.epoch).as_millis() as u64;
         Challenge {
             realm: self.config.realm.clone(),
-            nonce: format!("{issued:x}-{}", self.nonce_mac(issued)),
+            nonce: format!("{issued:x}-{}", self.nonce_mac(issued, source)),
             opaque: Some(self.opaque()),
+            algorithm,
             qop_auth: true,
             stale,
         }
     }
 
-    fn nonce_mac(&self, issued: u64) -> String {
-        md5_hex(&format!("{}:{issued:x}:{}", self.secret, self.config.realm))
+    fn nonce_mac(&self, issued: u64, source: IpAddr) -> String {
+        Algorithm::Sha256.hex(&format!(
+            "{}:{issued:x}:{}:{source}",
+            self.secret, self.config.realm
+        ))[..32]
+            .to_owned()
     }
 
     fn opaque(&self) -> String {
-        md5_hex(&format!("opaque:{}", self.secret))[..16].to_owned()
+        Algorithm::Sha256.hex(&format!("opaque:{}", self.secret))[..16].to_owned()
     }
 
-    fn nonce_status(&self, nonce: &str, now: Instant) -> NonceStatus {
+    fn nonce_status(&self, nonce: &str, now: Instant, source: IpAddr) -> NonceStatus {
         let Some((issued, mac)) = nonce.split_once('-') else {
             return NonceStatus::Invalid;
         };
         let Ok(issued_ms) = u64::from_str_radix(issued, 16) else {
             return NonceStatus::Invalid;
         };
-        if issued.len() > 16 || mac != self.nonce_mac(issued_ms) {
+        if issued.len() > 16 || mac != self.nonce_mac(issued_ms, source) {
             return NonceStatus::Invalid;
         }
         let age = now
@@ -157,14 +213,19 @@ impl Registrar {
         }
     }
 
-    /// Authenticate the request against our realm (RFC 3261 22.1, 22.3). `Ok(username)` when
-    /// authenticated, else the 4xx to send. Usable for INVITE by the TU as well.
+    /// Authenticate the request from `source` against our realm (RFC 3261 22.1, 22.3).
+    /// `Ok(username)` when authenticated, else the 4xx to send. Usable for INVITE by the TU as
+    /// well.
     pub fn authenticate(
-        &self,
+        &mut self,
         now: Instant,
         request: &Request,
+        source: SocketAddr,
         passwords: &impl PasswordLookup,
     ) -> Result<String, Box<Response>> {
+        let ip = source.ip();
+        self.guard.purge(now, self.config.nonce_lifetime);
+        self.verdict = AuthVerdict::Challenged;
         let ours = request
             .headers
             .0
@@ -173,8 +234,9 @@ impl Registrar {
             .map(|h| Credentials::parse(&h.value))
             .find(|c| c.as_ref().map_or(true, |c| c.realm == self.config.realm));
         let creds = match ours {
-            None => return Err(Box::new(self.unauthorized(now, request, false))),
+            None => return Err(Box::new(self.unauthorized(now, request, ip, false))),
             Some(Err(_)) => {
+                self.verdict = AuthVerdict::NotApplicable;
                 return Err(Box::new(Response::for_request(
                     request,
                     400,
@@ -183,29 +245,94 @@ impl Registrar {
             }
             Some(Ok(creds)) => creds,
         };
-        let status = self.nonce_status(&creds.nonce, now);
+        let status = self.nonce_status(&creds.nonce, now, ip);
         if matches!(status, NonceStatus::Invalid) {
-            return Err(Box::new(self.unauthorized(now, request, false)));
+            // Not ours, forged, or issued to another address.
+            return Err(Box::new(self.unauthorized(now, request, ip, false)));
         }
-        let valid = passwords
-            .password(&creds.username)
-            .is_some_and(|pw| creds.verify(request.method.as_str(), &pw) == Ok(true));
+        let forbidden = || Box::new(Response::for_request(request, 403, "Forbidden"));
+        if self.guard.locked(&creds.username, ip, now) {
+            self.verdict = AuthVerdict::LockedOut {
+                user: creds.username.clone(),
+                started: false,
+            };
+            return Err(forbidden());
+        }
+        // Unknown users are checked against a dummy password: the same work, the same answer.
+        let known = passwords.password(&creds.username);
+        let password = known.as_deref().unwrap_or(DUMMY_PASSWORD);
+        let valid = creds.verify(request.method.as_str(), password) == Ok(true) && known.is_some();
         if !valid {
-            return Err(Box::new(Response::for_request(request, 403, "Forbidden")));
+            let started = self.guard.failed(&creds.username, ip, now);
+            self.verdict = if started {
+                AuthVerdict::LockedOut {
+                    user: creds.username.clone(),
+                    started,
+                }
+            } else {
+                AuthVerdict::Refused {
+                    user: creds.username.clone(),
+                }
+            };
+            return Err(forbidden());
         }
         if matches!(status, NonceStatus::Stale) {
             // Right password, old nonce: retry without asking the user (RFC 2617 3.2.1).
-            return Err(Box::new(self.unauthorized(now, request, true)));
+            return Err(Box::new(self.unauthorized(now, request, ip, true)));
         }
+        let count = match creds.qop.as_deref() {
+            Some(_) => creds
+                .nc
+                .as_deref()
+                .and_then(|nc| u32::from_str_radix(nc, 16).ok())
+                .filter(|nc| *nc > 0),
+            None => None,
+        };
+        if creds.qop.is_some() && count.is_none() {
+            self.verdict = AuthVerdict::NotApplicable;
+            return Err(Box::new(Response::for_request(
+                request,
+                400,
+                "Malformed Authorization",
+            )));
+        }
+        // Keyed by algorithm too (both challenges of a 401 share one nonce), by its canonical
+        // name so that `algorithm=md5` cannot pass a replay off as new.
+        let algorithm = Algorithm::from_param(creds.algorithm.as_deref()).unwrap_or(Algorithm::Md5);
+        let nonce_key = format!("{}:{}", algorithm.as_str(), creds.nonce);
+        if !self.guard.fresh_use(&nonce_key, count, now) {
+            // A count seen before: a replayed Authorization. Challenge afresh.
+            self.verdict = AuthVerdict::Replayed {
+                user: creds.username.clone(),
+            };
+            return Err(Box::new(self.unauthorized(now, request, ip, false)));
+        }
+        self.guard.succeeded(&creds.username);
+        self.verdict = AuthVerdict::Accepted(creds.username.clone());
         Ok(creds.username)
     }
 
-    fn unauthorized(&self, now: Instant, request: &Request, stale: bool) -> Response {
+    /// 401 with one challenge per algorithm, the strongest first (RFC 8760 section 2.4).
+    fn unauthorized(
+        &self,
+        now: Instant,
+        request: &Request,
+        source: IpAddr,
+        stale: bool,
+    ) -> Response {
         let mut response = Response::for_request(request, 401, "Unauthorized");
-        response.headers.push(
-            "WWW-Authenticate",
-            self.challenge(now, stale).to_header_value(),
-        );
+        let algorithms: &[Algorithm] = if self.config.algorithms.is_empty() {
+            &Algorithm::PREFERENCE
+        } else {
+            &self.config.algorithms
+        };
+        for &algorithm in algorithms {
+            response.headers.push(
+                "WWW-Authenticate",
+                self.challenge(now, stale, source, algorithm)
+                    .to_header_value(),
+            );
+        }
         response
     }
 
@@ -217,11 +344,13 @@ impl Registrar {
         source: SocketAddr,
         passwords: &impl PasswordLookup,
     ) -> RegisterOutcome {
+        self.verdict = AuthVerdict::NotApplicable;
         match self.register(now, request, source, passwords) {
             Ok(outcome) => outcome,
             Err(response) => RegisterOutcome {
                 response: *response,
                 changes: Vec::new(),
+                verdict: std::mem::replace(&mut self.verdict, AuthVerdict::NotApplicable),
             },
         }
     }
@@ -247,7 +376,7 @@ impl Registrar {
         }
         .ok_or_else(|| reply(404, "Not Found"))?;
         // Steps 3-4: authenticate, then the user may only register its own AoR.
-        let username = self.authenticate(now, request, passwords)?;
+        let username = self.authenticate(now, request, source, passwords)?;
         if username != aor_user {
             return Err(reply(403, "Forbidden"));
         }
@@ -360,7 +489,11 @@ impl Registrar {
         } else {
             self.bindings.insert(aor_user, bindings);
         }
-        Ok(RegisterOutcome { response, changes })
+        Ok(RegisterOutcome {
+            response,
+            changes,
+            verdict: std::mem::replace(&mut self.verdict, AuthVerdict::NotApplicable),
+        })
     }
 
     /// The earliest binding expiry.

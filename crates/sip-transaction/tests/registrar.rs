@@ -4,8 +4,8 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use sip_message::{Message, Request, Response, SipHeaders};
-use sip_transaction::digest::{Challenge, authorize};
-use sip_transaction::{BindingChange, Registrar, RegistrarConfig};
+use sip_transaction::digest::{Algorithm, Challenge, authorize};
+use sip_transaction::{AuthVerdict, BindingChange, Registrar, RegistrarConfig};
 
 fn phone() -> SocketAddr {
     "203.0.113.9:40123".parse().unwrap()
@@ -44,6 +44,11 @@ fn challenge_of(response: &Response) -> Challenge {
 }
 
 fn answer(challenge: &Challenge, password: &str) -> String {
+    answer_nc(challenge, password, 1)
+}
+
+/// The answer a phone gives with nonce count `nc`: each reuse of a nonce counts up.
+fn answer_nc(challenge: &Challenge, password: &str, nc: u32) -> String {
     authorize(
         challenge,
         "alice",
@@ -51,7 +56,7 @@ fn answer(challenge: &Challenge, password: &str) -> String {
         "REGISTER",
         "sip:centralino.example",
         "cn0nce",
-        1,
+        nc,
     )
     .to_header_value()
 }
@@ -124,7 +129,7 @@ fn wrong_password_is_403_and_stale_nonce_is_rechallenged() {
     let start = Instant::now();
     let mut reg = Registrar::new(RegistrarConfig::new("centralino"), start, 9);
     let contact = "<sip:alice@10.0.0.5:5060>";
-    let challenge = reg.challenge(start, false);
+    let challenge = reg.challenge(start, false, phone().ip(), Algorithm::Sha256);
 
     let bad = answer(&challenge, "guess");
     let out = reg.handle_register(
@@ -177,14 +182,19 @@ fn wrong_password_is_403_and_stale_nonce_is_rechallenged() {
 fn wildcard_unbinds_and_malformed_contact_is_400() {
     let start = Instant::now();
     let mut reg = Registrar::new(RegistrarConfig::new("centralino"), start, 9);
-    let auth = answer(&reg.challenge(start, false), "s3cret");
+    let challenge = reg.challenge(start, false, phone().ip(), Algorithm::Sha256);
+    let mut nc = 0;
+    let mut auth = || {
+        nc += 1;
+        answer_nc(&challenge, "s3cret", nc)
+    };
     for (i, c) in ["<sip:alice@10.0.0.5:5060>", "<sip:alice@10.0.0.6:5060>"]
         .iter()
         .enumerate()
     {
         let out = reg.handle_register(
             start,
-            &register(10 + i as u32, c, Some(300), Some(&auth)),
+            &register(10 + i as u32, c, Some(300), Some(&auth())),
             phone(),
             &passwords,
         );
@@ -195,7 +205,7 @@ fn wildcard_unbinds_and_malformed_contact_is_400() {
     // Too brief.
     let out = reg.handle_register(
         start,
-        &register(20, "<sip:alice@10.0.0.7>", Some(10), Some(&auth)),
+        &register(20, "<sip:alice@10.0.0.7>", Some(10), Some(&auth())),
         phone(),
         &passwords,
     );
@@ -205,7 +215,7 @@ fn wildcard_unbinds_and_malformed_contact_is_400() {
     // `*` needs Expires: 0.
     let out = reg.handle_register(
         start,
-        &register(21, "*", Some(5), Some(&auth)),
+        &register(21, "*", Some(5), Some(&auth())),
         phone(),
         &passwords,
     );
@@ -213,14 +223,14 @@ fn wildcard_unbinds_and_malformed_contact_is_400() {
     // Malformed Contact.
     let out = reg.handle_register(
         start,
-        &register(22, "<sip:alice@10.0.0.5>;expires=soon", None, Some(&auth)),
+        &register(22, "<sip:alice@10.0.0.5>;expires=soon", None, Some(&auth())),
         phone(),
         &passwords,
     );
     assert_eq!(out.response.status, 400);
     // (The parser already answers 400 to a datagram like this; a registrar fed by other
     // means must too.)
-    let mut broken = register(22, "<sip:alice@10.0.0.5>", None, Some(&auth));
+    let mut broken = register(22, "<sip:alice@10.0.0.5>", None, Some(&auth()));
     broken.headers.set("Contact", "<sip:alice@");
     let out = reg.handle_register(start, &broken, phone(), &passwords);
     assert_eq!(out.response.status, 400);
@@ -228,7 +238,7 @@ fn wildcard_unbinds_and_malformed_contact_is_400() {
     // Out-of-order CSeq on the same Call-ID is refused.
     let out = reg.handle_register(
         start,
-        &register(5, "<sip:alice@10.0.0.5:5060>", Some(0), Some(&auth)),
+        &register(5, "<sip:alice@10.0.0.5:5060>", Some(0), Some(&auth())),
         phone(),
         &passwords,
     );
@@ -237,7 +247,7 @@ fn wildcard_unbinds_and_malformed_contact_is_400() {
 
     let out = reg.handle_register(
         start,
-        &register(23, "*", Some(0), Some(&auth)),
+        &register(23, "*", Some(0), Some(&auth())),
         phone(),
         &passwords,
     );
@@ -256,7 +266,7 @@ fn wildcard_unbinds_and_malformed_contact_is_400() {
 fn other_users_aor_is_forbidden() {
     let start = Instant::now();
     let mut reg = Registrar::new(RegistrarConfig::new("centralino"), start, 9);
-    let challenge = reg.challenge(start, false);
+    let challenge = reg.challenge(start, false, phone().ip(), Algorithm::Sha256);
     let creds = authorize(
         &challenge,
         "bob",
@@ -279,4 +289,184 @@ fn other_users_aor_is_forbidden() {
         &lookup,
     );
     assert_eq!(out.response.status, 403);
+}
+
+fn other_address() -> SocketAddr {
+    "198.51.100.20:5060".parse().unwrap()
+}
+
+#[test]
+fn a_captured_authorization_cannot_be_replayed_from_anywhere() {
+    let start = Instant::now();
+    let mut reg = Registrar::new(RegistrarConfig::new("centralino"), start, 9);
+    let contact = "<sip:alice@10.0.0.5:5060>";
+    let challenge = reg.challenge(start, false, phone().ip(), Algorithm::Sha256);
+    let auth = answer(&challenge, "s3cret");
+    let ok = reg.handle_register(
+        start,
+        &register(2, contact, Some(600), Some(&auth)),
+        phone(),
+        &passwords,
+    );
+    assert_eq!(ok.response.status, 200);
+    assert_eq!(ok.verdict, AuthVerdict::Accepted("alice".into()));
+
+    // The same bytes again, later, from the phone's address: the nonce count was seen.
+    let later = start + Duration::from_secs(5);
+    let replay = reg.handle_register(
+        later,
+        &register(3, contact, Some(600), Some(&auth)),
+        phone(),
+        &passwords,
+    );
+    assert_eq!(replay.response.status, 401);
+    assert!(matches!(replay.verdict, AuthVerdict::Replayed { .. }));
+    assert!(replay.changes.is_empty());
+
+    // From another address, with a count never used: the nonce was not issued there.
+    let moved = answer_nc(&challenge, "s3cret", 7);
+    let elsewhere = reg.handle_register(
+        later,
+        &register(4, "<sip:alice@198.51.100.20:5060>", Some(600), Some(&moved)),
+        other_address(),
+        &passwords,
+    );
+    assert_eq!(elsewhere.response.status, 401);
+    assert_eq!(
+        reg.bindings("alice")[0].source,
+        phone(),
+        "the phone keeps its calls"
+    );
+}
+
+#[test]
+fn password_guessing_is_locked_out_and_unknown_users_look_like_known_ones() {
+    let start = Instant::now();
+    let mut reg = Registrar::new(RegistrarConfig::new("centralino"), start, 9);
+    let contact = "<sip:alice@10.0.0.5:5060>";
+    let challenge = reg.challenge(start, false, phone().ip(), Algorithm::Sha256);
+    let mut answers = Vec::new();
+    for guess in 0..5 {
+        let out = reg.handle_register(
+            start + Duration::from_millis(guess),
+            &register(
+                10 + guess as u32,
+                contact,
+                Some(600),
+                Some(&answer_nc(
+                    &challenge,
+                    &format!("guess{guess}"),
+                    1 + guess as u32,
+                )),
+            ),
+            phone(),
+            &passwords,
+        );
+        answers.push(out.response.status);
+        if guess == 4 {
+            assert_eq!(
+                out.verdict,
+                AuthVerdict::LockedOut {
+                    user: "alice".into(),
+                    started: true
+                }
+            );
+        }
+    }
+    assert_eq!(answers, [403; 5]);
+    // Now even the right password is refused, with the same answer, until the lockout ends.
+    let right = reg.handle_register(
+        start + Duration::from_secs(60),
+        &register(
+            20,
+            contact,
+            Some(600),
+            Some(&answer_nc(&challenge, "s3cret", 20)),
+        ),
+        phone(),
+        &passwords,
+    );
+    assert_eq!(right.response.status, 403);
+    assert!(matches!(
+        right.verdict,
+        AuthVerdict::LockedOut { started: false, .. }
+    ));
+    assert!(reg.bindings("alice").is_empty());
+    let after = start + Duration::from_secs(301);
+    let fresh = reg.challenge(after, false, phone().ip(), Algorithm::Sha256);
+    let ok = reg.handle_register(
+        after,
+        &register(30, contact, Some(600), Some(&answer(&fresh, "s3cret"))),
+        phone(),
+        &passwords,
+    );
+    assert_eq!(ok.response.status, 200, "the lockout ends");
+
+    // An unknown user and a known user with a wrong password get the same answer.
+    let mut mallory = register(40, "<sip:mallory@10.0.0.9>", Some(600), None);
+    let creds = authorize(
+        &fresh,
+        "mallory",
+        "whatever",
+        "REGISTER",
+        "sip:centralino.example",
+        "c",
+        1,
+    );
+    mallory
+        .headers
+        .set("To", "<sip:mallory@centralino.example>");
+    mallory
+        .headers
+        .set("From", "<sip:mallory@centralino.example>;tag=m");
+    mallory
+        .headers
+        .push("Authorization", creds.to_header_value());
+    let unknown = reg.handle_register(after, &mallory, phone(), &passwords);
+    let wrong = reg.handle_register(
+        after,
+        &register(41, contact, Some(600), Some(&answer_nc(&fresh, "nope", 2))),
+        phone(),
+        &passwords,
+    );
+    assert_eq!(unknown.response.status, wrong.response.status);
+    assert_eq!(unknown.response.reason, wrong.response.reason);
+}
+
+#[test]
+fn sha256_is_offered_first_and_md5_still_works() {
+    let start = Instant::now();
+    let mut reg = Registrar::new(RegistrarConfig::new("centralino"), start, 9);
+    let out = reg.handle_register(
+        start,
+        &register(1, "<sip:alice@10.0.0.5>", Some(600), None),
+        phone(),
+        &passwords,
+    );
+    let offered: Vec<Challenge> = out
+        .response
+        .headers
+        .get_all("WWW-Authenticate")
+        .map(|v| Challenge::parse(v).unwrap())
+        .collect();
+    let algorithms: Vec<Algorithm> = offered.iter().map(|c| c.algorithm).collect();
+    assert_eq!(
+        algorithms,
+        [Algorithm::Sha256, Algorithm::Md5],
+        "RFC 8760 2.4: strongest first"
+    );
+    for (n, challenge) in offered.iter().enumerate() {
+        let out = reg.handle_register(
+            start,
+            &register(
+                2 + n as u32,
+                "<sip:alice@10.0.0.5>",
+                Some(600),
+                Some(&answer(challenge, "s3cret")),
+            ),
+            phone(),
+            &passwords,
+        );
+        assert_eq!(out.response.status, 200, "{:?}", challenge.algorithm);
+    }
 }
