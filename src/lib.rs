@@ -604,10 +604,11 @@ mod tests {
             "digest_algorithms = [\"MD5\", \"SHA-256\"]",
             "digest_algorithms = [\"MD4\"]",
         );
-        let err = Config::parse(&weak, path, &root())
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("sip.digest_algorithms") && err.contains("MD4"), "{err}");
+        let err = Config::parse(&weak, path, &root()).unwrap_err().to_string();
+        assert!(
+            err.contains("sip.digest_algorithms") && err.contains("MD4"),
+            "{err}"
+        );
         let twice = format!("{demo}\n[[agents]]\nid = \"1001\"\npassword = \"x\"\n");
         let err = Config::parse(&twice, path, &root())
             .unwrap_err()

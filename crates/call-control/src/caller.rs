@@ -293,6 +293,7 @@ impl CallControl {
         call.answer_sdp = answer.to_string().into_bytes();
         call.phase = Phase::Ringing { answer_at };
         let leg = call.leg;
+        let behind_nat = negotiated.remote.ip() != call.source.ip();
         self.media(
             leg,
             MediaCommand::Configure {
@@ -300,6 +301,7 @@ impl CallControl {
                 codec: negotiated.codec,
                 payload_type: negotiated.payload_type,
                 telephone_event_pt: negotiated.telephone_event_pt,
+                symmetric: behind_nat,
             },
         );
         if answer_at <= now {

@@ -43,6 +43,10 @@ pub enum MediaCommand {
         codec: Codec,
         payload_type: u8,
         telephone_event_pt: Option<u8>,
+        /// The peer looks to be behind NAT (its SDP address is not where its SIP came
+        /// from): answer RTP where it really comes from once latched (symmetric RTP,
+        /// RFC 4961), not where the SDP says.
+        symmetric: bool,
     },
     /// Play these prompts in sequence, replacing whatever plays, then loop `then_loop` (hold
     /// music) if given, else report [`MediaEvent::PlaybackFinished`] with `token`.

@@ -354,6 +354,7 @@ impl CallControl {
                 codec: negotiated.codec,
                 payload_type: negotiated.payload_type,
                 telephone_event_pt: negotiated.telephone_event_pt,
+                symmetric: negotiated.remote.ip() != dest.ip(),
             },
         );
         self.media(caller_media, MediaCommand::StopPlayback);

@@ -3,12 +3,14 @@
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use dashmap::DashMap;
 use media::Codec;
 use media::dtmf::DtmfReceiver;
+use media::latch::{SourceLatch, Verdict};
 use media::playout::Playout;
 use media::rtp::RtpSender;
 use prompts::PromptLibrary;
@@ -28,12 +30,28 @@ struct LegShared {
 }
 
 impl LegShared {
+    fn set_remote(&self, remote: SocketAddr) {
+        *self
+            .remote
+            .lock()
+            .expect("leg remote mutex is never poisoned: no code panics holding it") = Some(remote);
+    }
+
     fn remote(&self) -> Option<SocketAddr> {
         *self
             .remote
             .lock()
             .expect("leg remote mutex is never poisoned: no code panics holding it")
     }
+}
+
+/// Counters of what the media legs dropped, for logs and metrics.
+#[derive(Debug, Default)]
+pub struct MediaStats {
+    /// Datagrams that were not RTP, or RTP with a payload type the leg did not negotiate.
+    pub not_rtp: std::sync::atomic::AtomicU64,
+    /// RTP from a source other than the latched one: never relayed, never read for keys.
+    pub wrong_source: std::sync::atomic::AtomicU64,
 }
 
 /// Opens RTP legs and routes commands to their tasks.
@@ -44,6 +62,7 @@ pub struct MediaManager {
     shared: Arc<DashMap<LegId, Arc<LegShared>>>,
     commands: HashMap<LegId, mpsc::UnboundedSender<MediaCommand>>,
     rng: ChaCha8Rng,
+    stats: Arc<MediaStats>,
 }
 
 impl MediaManager {
@@ -60,7 +79,12 @@ impl MediaManager {
             shared: Arc::new(DashMap::new()),
             commands: HashMap::new(),
             rng: ChaCha8Rng::seed_from_u64(seed),
+            stats: Arc::new(MediaStats::default()),
         }
+    }
+
+    pub fn stats(&self) -> Arc<MediaStats> {
+        self.stats.clone()
     }
 
     /// Number of open legs.
@@ -115,6 +139,7 @@ impl MediaManager {
             prompts: self.prompts.clone(),
             events: self.events.clone(),
             sender,
+            stats: self.stats.clone(),
         };
         tokio::spawn(task.run(rx));
         Ok(local)
@@ -128,6 +153,7 @@ struct LegTask {
     prompts: Arc<Mutex<PromptLibrary>>,
     events: mpsc::UnboundedSender<(LegId, MediaEvent)>,
     sender: RtpSender,
+    stats: Arc<MediaStats>,
 }
 
 struct Playing {
@@ -140,7 +166,10 @@ impl LegTask {
     async fn run(mut self, mut commands: mpsc::UnboundedReceiver<MediaCommand>) {
         let socket = self.shared.socket.clone();
         let mut codec = Codec::Pcmu;
+        let mut payload_type = Codec::Pcmu.payload_type();
         let mut telephone_event_pt: Option<u8> = None;
+        let mut latch = SourceLatch::new(self.shared.remote(), false);
+        let mut symmetric = false;
         let mut playing: Option<Playing> = None;
         let mut dtmf = DtmfReceiver::new();
         let mut bridge: Option<Arc<LegShared>> = None;
@@ -158,9 +187,12 @@ impl LegTask {
                     match command {
                         MediaCommand::Close => break,
                         // Static payload types only (0/8): the codec implies the number.
-                        MediaCommand::Configure { codec: c, telephone_event_pt: te, .. } => {
+                        MediaCommand::Configure { codec: c, payload_type: pt, telephone_event_pt: te, remote, symmetric: s } => {
                             codec = c;
+                            payload_type = pt;
                             telephone_event_pt = te;
+                            symmetric = s;
+                            latch.signal(remote, s);
                         }
                         MediaCommand::Play { prompts, then_loop, token } => {
                             let now = Instant::now();
@@ -195,12 +227,38 @@ impl LegTask {
                     }
                 }
                 received = socket.recv_from(&mut buf) => {
-                    let Ok((n, _from)) = received else { continue };
+                    let Ok((n, from)) = received else { continue };
                     let packet = &buf[..n];
-                    let Ok(view) = media::rtp::parse(packet) else {
-                        debug!(leg = %self.leg, "dropped a datagram that is not RTP");
-                        continue;
+                    let view = match media::rtp::parse(packet) {
+                        Ok(view)
+                            if view.payload_type() == payload_type
+                                || Some(view.payload_type()) == telephone_event_pt =>
+                        {
+                            view
+                        }
+                        _ => {
+                            self.stats.not_rtp.fetch_add(1, Ordering::Relaxed);
+                            debug!(leg = %self.leg, "dropped a datagram that is not our RTP");
+                            continue;
+                        }
                     };
+                    let was_latched = latch.latched();
+                    match latch.on_packet(from, view.ssrc(), u16::from(view.sequence_number())) {
+                        Verdict::Accept => {
+                            if was_latched.is_none() {
+                                debug!(leg = %self.leg, symmetric, "rtp source latched");
+                                if symmetric {
+                                    // Behind NAT: answer where the packets really come from.
+                                    self.shared.set_remote(from);
+                                }
+                            }
+                        }
+                        Verdict::Probation => continue,
+                        Verdict::Reject => {
+                            self.stats.wrong_source.fetch_add(1, Ordering::Relaxed);
+                            continue;
+                        }
+                    }
                     let is_dtmf = Some(view.payload_type()) == telephone_event_pt;
                     if let Some(digit) = is_dtmf
                         .then(|| dtmf.on_packet(Instant::now(), view.timestamp(), view.payload()))
