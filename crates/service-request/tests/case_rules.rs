@@ -294,7 +294,11 @@ fn the_platform_routes_a_calls_case_until_someone_takes_it() {
     // And never past the first level.
     let case = world.open(Channel::Phone, "technology", &system);
     world.ok(case, Command::Lock, &anna());
-    world.ok(case, classify("network", ContactReason::Information), &anna());
+    world.ok(
+        case,
+        classify("network", ContactReason::Information),
+        &anna(),
+    );
     world.ok(case, assign("it-network"), &anna());
     let assigned = world.refused(case, move_to("it-desktop"), &system);
     assert_eq!(assigned.rule, Rule::RoutedOnlyUntilTaken);
