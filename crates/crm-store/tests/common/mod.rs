@@ -11,6 +11,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
+#[allow(unused_imports)] // not every test file writes notes
 pub use ::common::Pii;
 use ::common::{Clock, ManualClock};
 use crm_store::{
