@@ -4,8 +4,8 @@
 //! Two traits, [`ServiceRequestStore`] (call records and SRs) and [`CaseStore`] (the case of
 //! each SR: the desk's work on it, with its history), two implementations that share their
 //! SQL: [`SqliteStore`] (embedded default) and [`PgStore`] (production); [`AnyStore`] picks
-//! one from a URL at run time. Both run the same test suites (`tests/store_suite.rs`,
-//! `tests/case_suite.rs`).
+//! one from a URL at run time. Both run the same test suites (`tests/store_suite.rs` and the
+//! `tests/case_*.rs` stories).
 //!
 //! Every fact is idempotent and keyed by the engine's call ID: the first fact of a call opens
 //! its record, its SR and the SR's case, later ones complete them, a repeated or late fact

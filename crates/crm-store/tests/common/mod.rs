@@ -15,10 +15,11 @@ use std::sync::atomic::{AtomicU32, Ordering};
 pub use ::common::Pii;
 use ::common::{Clock, ManualClock};
 use crm_store::{
-    Arrived, CallFact, CallOutcome, CallStage, Caller, CaseKey, CaseStore, CaseView, EndReason,
-    Ended, FactKind, HistoryPage, Offered, PgStore, ServiceRequestStore, SqliteStore,
+    Arrived, CallFact, CallOutcome, CallStage, Caller, CaseError, CaseKey, CaseStore, CaseUpdate,
+    CaseView, EndReason, Ended, FactKind, HistoryPage, Offered, PgStore, ServiceRequestStore,
+    SqliteStore,
 };
-use service_request::{Catalogue, HistoryEntry};
+use service_request::{Actor, Catalogue, Command, ContactReason, HistoryEntry, NoteKind, Rule};
 use sqlx::Connection;
 
 /// 2026-03-02T10:00:00Z
@@ -181,6 +182,108 @@ pub fn ended(call_id: &str, queue: Option<&str>, ivr: &[(&str, &str)]) -> CallFa
             agent_id: None,
         })),
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The people of the stories, the commands they use often, and the two ways a command ends
+
+pub fn anna() -> Actor {
+    Actor::first_level("anna")
+}
+pub fn bruno() -> Actor {
+    Actor::first_level("bruno")
+}
+pub fn mario() -> Actor {
+    Actor::second_level("mario", "hr-payroll")
+}
+pub fn alba() -> Actor {
+    Actor::second_level("alba", "hr-attendance")
+}
+pub fn nino() -> Actor {
+    Actor::second_level("nino", "it-network")
+}
+pub fn dario() -> Actor {
+    Actor::second_level("dario", "it-desktop")
+}
+pub fn rita() -> Actor {
+    Actor::rejections("rita")
+}
+pub fn sara() -> Actor {
+    Actor::supervisor("sara")
+}
+
+pub fn classify(service: &str, reason: ContactReason) -> Command {
+    Command::Classify {
+        service: service.into(),
+        reason,
+    }
+}
+pub fn assign(group: &str) -> Command {
+    Command::Assign {
+        group: group.into(),
+    }
+}
+pub fn note(text: &str) -> Command {
+    Command::AddNote {
+        kind: NoteKind::InternalNote,
+        text: Pii::new(text.into()),
+    }
+}
+
+/// Applies a command the story expects to be accepted, one second after the last.
+pub async fn ok<S: Store>(
+    f: &Fixture<S>,
+    case: &CaseView,
+    command: Command,
+    actor: &Actor,
+) -> CaseUpdate {
+    f.tick(1);
+    let what = command.kind();
+    f.store
+        .apply(
+            case.number.as_str().into(),
+            command,
+            actor,
+            None,
+            &f.catalogue,
+        )
+        .await
+        .unwrap_or_else(|error| panic!("{what} by {actor} was refused: {error}"))
+}
+
+/// Applies a command the story expects to be refused: the rule comes back typed, the
+/// message names command, state and rule, and neither the case nor its history changed.
+pub async fn refused<S: Store>(
+    f: &Fixture<S>,
+    case: &CaseView,
+    command: Command,
+    actor: &Actor,
+) -> Rule {
+    let key = CaseKey::from(case.number.as_str());
+    let (before, history) = (f.case(key.clone()).await, f.history(key.clone()).await);
+    f.tick(1);
+    let error = f
+        .store
+        .apply(key.clone(), command, actor, None, &f.catalogue)
+        .await
+        .expect_err("refused");
+    let CaseError::Refused(refusal) = error else {
+        panic!("not a refusal: {error}");
+    };
+    let message = refusal.to_string();
+    assert!(message.ends_with(&refusal.rule.to_string()), "{message}");
+    assert!(message.starts_with(&format!("{} refused in state ", refusal.command)));
+    assert_eq!(
+        f.case(key.clone()).await,
+        before,
+        "a refusal stores nothing"
+    );
+    assert_eq!(f.history(key).await, history, "a refusal appends nothing");
+    refusal.rule
+}
+
+pub fn names(history: &[service_request::HistoryEntry]) -> Vec<&'static str> {
+    history.iter().map(|e| e.change.name()).collect()
 }
 
 /// Runs each listed story on both backends.
