@@ -154,6 +154,17 @@ async fn followers_close_with_their_parent<S: Store>(f: Fixture<S>) {
     let asked = attach(&question, bruno()).await.expect("attached");
     assert_eq!(asked.child.case.status, Status::Open);
     assert_eq!(asked.parent.case.children.len(), 2, "in the order attached");
+    // An inbox shows the links too, both ways.
+    let payroll = CaseFilter {
+        queue: Some("hr-payroll".into()),
+        ..Default::default()
+    };
+    let inbox = f.store.list_cases(payroll).await.expect("list");
+    let listed: Vec<_> = inbox.iter().map(|v| v.case.clone()).collect();
+    assert_eq!(
+        listed,
+        [linked.child.case.clone(), asked.parent.case.clone()]
+    );
 
     // What cannot attach changes nothing on either side.
     let unrelated = f.call_in("f-4", "personnel-info").await;
