@@ -47,6 +47,10 @@ pub struct Config {
     /// `CENTRALINO_CTI_TOKEN` in the environment takes precedence. With neither, an embedded
     /// CRM gets a fresh random credential per run; a separate CRM refuses to start.
     pub cti_token_file: Option<PathBuf>,
+    /// The service catalogue the CRM opens and routes the cases of calls by
+    /// (`deploy/catalogue.toml` in the demo). `None`: every case opens in the built-in
+    /// `intake` queue.
+    pub catalogue: Option<PathBuf>,
     pub ivr_script: PathBuf,
     pub prompts_dir: PathBuf,
     /// Everything the engine itself is configured with (its `sip_addr` is filled in when the
@@ -154,6 +158,9 @@ struct CrmSection {
     /// A file holding the engine's service credential for the CTI link.
     #[serde(default)]
     token_file: Option<PathBuf>,
+    /// The service catalogue (TOML) the CRM works cases by.
+    #[serde(default)]
+    catalogue: Option<PathBuf>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -252,6 +259,7 @@ impl Config {
             database_url: file.store.database_url,
             crm,
             cti_token_file: file.crm.token_file.map(|p| assets_dir.join(p)),
+            catalogue: file.crm.catalogue.map(|p| assets_dir.join(p)),
             ivr_script: file.ivr.script,
             prompts_dir: file.ivr.prompts,
             engine: EngineConfig {
@@ -343,6 +351,13 @@ pub enum StartError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("{path}: cannot read the service catalogue: {source}")]
+    CatalogueFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Catalogue { path: PathBuf, message: String },
 }
 
 fn sip_transaction_algorithm(name: &str) -> Option<engine::DigestAlgorithm> {
@@ -404,9 +419,25 @@ pub async fn open_store(
             )
         }
     };
-    crm_store::AnyStore::connect(&url, clock)
+    let store = crm_store::AnyStore::connect(&url, clock)
         .await
-        .map_err(|e| StartError::Store(e.to_string()))
+        .map_err(|e| StartError::Store(e.to_string()))?;
+    Ok(match &config.catalogue {
+        Some(path) => store.with_catalogue(Arc::new(load_catalogue(path)?)),
+        None => store,
+    })
+}
+
+/// Reads and checks a service catalogue file: every mistake names the offending code.
+pub fn load_catalogue(path: &Path) -> Result<service_request::Catalogue, StartError> {
+    let text = std::fs::read_to_string(path).map_err(|source| StartError::CatalogueFile {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    toml::from_str(&text).map_err(|e| StartError::Catalogue {
+        path: path.to_path_buf(),
+        message: e.message().to_owned(),
+    })
 }
 
 /// Open the engine's outbox in `data_dir`.
@@ -567,6 +598,39 @@ mod tests {
         assert_eq!(ids, ["1001", "1002", "1003"]);
         assert!(config.engine.registration_means_ready);
         assert_eq!(config.data_dir, root().join("data"));
+        let catalogue = config
+            .catalogue
+            .as_deref()
+            .expect("the demo has a catalogue");
+        let catalogue = load_catalogue(catalogue).expect("deploy/catalogue.toml is valid");
+        // Every queue of the demo IVR is where the cases of its calls are worked.
+        let assets = Assets::load(
+            &config.resolve(&config.ivr_script),
+            &config.resolve(&config.prompts_dir),
+        )
+        .unwrap();
+        for queue in assets.script.queues_used() {
+            let level = catalogue.level_of(&queue.as_str().into());
+            assert_eq!(level, Some(service_request::GroupLevel::First), "{queue}");
+        }
+    }
+
+    #[test]
+    fn a_broken_catalogue_is_refused_with_file_and_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("catalogue.toml");
+        std::fs::write(
+            &path,
+            "groups = [{ code = \"Front\", name = \"x\", level = \"first\" }]\n",
+        )
+        .unwrap();
+        let err = load_catalogue(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("catalogue.toml") && err.contains("\"Front\""),
+            "{err}"
+        );
+        let missing = load_catalogue(&dir.path().join("nope.toml")).unwrap_err();
+        assert!(matches!(missing, StartError::CatalogueFile { .. }));
     }
 
     #[test]

@@ -22,6 +22,10 @@ pub enum StoreError {
     /// A stored row breaks the schema's invariants (e.g. an unknown state name).
     #[error("corrupt row: {column} has unexpected value {value:?}")]
     CorruptRow { column: &'static str, value: String },
+    /// The case of a call could not be opened: the life cycle refused what the store's
+    /// catalogue said (see [`crate::CaseIntake`]). Should never happen.
+    #[error("the case of a call could not be opened")]
+    Intake(#[source] service_request::Refusal),
     /// A database URL whose scheme is neither `sqlite:` nor `postgres:`. Only the scheme is
     /// kept: the rest of a URL may hold a password.
     #[error("unsupported database url scheme {0:?}")]

@@ -1,13 +1,17 @@
 //! CRM storage: the call records [cartellini telefonici] that the engine's CTI facts build,
 //! and the service requests (SR) that the CRM opens for every call.
 //!
-//! One trait, [`ServiceRequestStore`], two implementations that share their SQL:
-//! [`SqliteStore`] (embedded default) and [`PgStore`] (production); [`AnyStore`] picks one
-//! from a URL at run time. Both run the same test suite (`tests/store_suite.rs`).
+//! Two traits, [`ServiceRequestStore`] (call records and SRs) and [`CaseStore`] (the case of
+//! each SR: the desk's work on it, with its history), two implementations that share their
+//! SQL: [`SqliteStore`] (embedded default) and [`PgStore`] (production); [`AnyStore`] picks
+//! one from a URL at run time. Both run the same test suites (`tests/store_suite.rs` and the
+//! `tests/case_*.rs` stories).
 //!
 //! Every fact is idempotent and keyed by the engine's call ID: the first fact of a call opens
-//! its record and its SR, later ones complete them, a repeated or late fact never undoes a
-//! later one, and the call record at the end is applied once.
+//! its record, its SR and the SR's case, later ones complete them, a repeated or late fact
+//! never undoes a later one, and the call record at the end is applied once. The case opens
+//! in the intake desk of the store's catalogue and follows the call to the queue it reaches
+//! ([`CaseIntake`]) until someone takes it.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), crm_store::StoreError> {
@@ -38,7 +42,11 @@
 //! backend at run time uses [`AnyStore`], an enum that dispatches with a `match`.
 
 mod any;
+mod cases;
+mod cases_rows;
+mod cases_sql;
 mod error;
+mod intake;
 mod model;
 mod number;
 mod postgres;
@@ -48,10 +56,15 @@ mod sqlite;
 use std::future::Future;
 
 pub use any::AnyStore;
+pub use cases::{
+    Attached, CallSummary, CaseError, CaseFilter, CaseKey, CaseStore, CaseUpdate, CaseView,
+    HistoryPage, IvrDatum, SrSummary,
+};
 pub use error::StoreError;
+pub use intake::CaseIntake;
 pub use model::{
     Arrived, CHANNEL_PHONE, CallFact, CallOutcome, CallRecord, CallStage, Caller, EndReason, Ended,
-    FactKind, ListFilter, Offered, Opened, ServiceRequest, SrState, ivr_keys, ivr_value, limits,
+    FactKind, ListFilter, Offered, Opened, ServiceRequest, ivr_keys, ivr_value, limits,
 };
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;

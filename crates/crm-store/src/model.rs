@@ -2,7 +2,7 @@
 
 use common::Pii;
 pub use common::call::{CallOutcome, CallStage, EndReason};
-use serde::{Deserialize, Serialize};
+use service_request::State;
 
 /// Keys of the IVR data that classify the SR (DOMAIN.md, step 8: "service area, category,
 /// request type from the IVR"). Any other key is kept only in `ivr_data`.
@@ -24,71 +24,6 @@ pub mod limits {
     pub const IVR_ENTRIES: usize = 64;
     pub const IVR_KEY_LEN: usize = 64;
     pub const IVR_VALUE_LEN: usize = 256;
-}
-
-/// Where a service request stands in its life cycle (DOMAIN.md, "Service request life cycle").
-///
-/// Only [`SrState::Open`] is set today; the others name the first- and second-level outcomes
-/// that the operator's work will set.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum SrState {
-    /// Opened from a call; nobody has closed or escalated it yet.
-    Open,
-    /// Resolved at first level [risolto al I livello].
-    ResolvedFirstLevel,
-    /// Resolved at second level, possibly via contact back [risolto al II livello].
-    ResolvedSecondLevel,
-    /// Assigned to a second-level group, not live [assegnato].
-    Assigned,
-    /// Transferred live to the second level, call and SR together [trasferito].
-    Transferred,
-    /// Assigned to the second level for information only [assegnato-risolto].
-    AssignedResolved,
-    /// Cancelled [annullato].
-    Cancelled,
-    /// Not resolvable for lack of information [non risolvibile per mancanza di informazioni].
-    NotResolvable,
-    /// Rejected by the second level as wrongly assigned [respinto].
-    Rejected,
-    /// Suspended at second level [sospeso].
-    Suspended,
-}
-
-impl SrState {
-    pub const ALL: [SrState; 10] = [
-        SrState::Open,
-        SrState::ResolvedFirstLevel,
-        SrState::ResolvedSecondLevel,
-        SrState::Assigned,
-        SrState::Transferred,
-        SrState::AssignedResolved,
-        SrState::Cancelled,
-        SrState::NotResolvable,
-        SrState::Rejected,
-        SrState::Suspended,
-    ];
-
-    /// The name stored in the database and shown in the HTTP API.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SrState::Open => "open",
-            SrState::ResolvedFirstLevel => "resolved_first_level",
-            SrState::ResolvedSecondLevel => "resolved_second_level",
-            SrState::Assigned => "assigned",
-            SrState::Transferred => "transferred",
-            SrState::AssignedResolved => "assigned_resolved",
-            SrState::Cancelled => "cancelled",
-            SrState::NotResolvable => "not_resolvable",
-            SrState::Rejected => "rejected",
-            SrState::Suspended => "suspended",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|state| state.as_str() == name)
-    }
 }
 
 /// A caller's number as received, and in E.164 when it could be normalised.
@@ -291,7 +226,8 @@ pub struct ServiceRequest {
     pub service_area: Option<String>,
     pub category: Option<String>,
     pub request_type: Option<String>,
-    pub state: SrState,
+    /// The state of the SR's case (see [`crate::CaseStore`] for the whole case).
+    pub state: State,
     pub created_at_unix_ms: i64,
     pub updated_at_unix_ms: i64,
     pub call: CallRecord,
@@ -340,7 +276,7 @@ pub struct ListFilter {
     pub sip_call_id: Option<String>,
     /// Matches the number as received or its E.164 form.
     pub caller_number: Option<String>,
-    pub state: Option<SrState>,
+    pub state: Option<State>,
     pub queue: Option<String>,
     pub agent_id: Option<String>,
     /// Opened at or after this instant (unix ms).
@@ -379,14 +315,6 @@ impl Default for ListFilter {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn state_names_round_trip() {
-        for state in SrState::ALL {
-            assert_eq!(SrState::from_name(state.as_str()), Some(state));
-        }
-        assert_eq!(SrState::from_name("bogus"), None);
-    }
 
     #[test]
     fn the_last_ivr_answer_wins() {

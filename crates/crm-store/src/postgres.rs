@@ -9,7 +9,7 @@ use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{Postgres, Transaction};
 
-use crate::StoreError;
+use crate::{CaseIntake, StoreError};
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -18,6 +18,8 @@ static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
 pub struct PgStore {
     pub(crate) pool: PgPool,
     pub(crate) clock: Arc<dyn Clock>,
+    /// Where the cases of calls open and which queues they follow.
+    pub(crate) intake: Arc<CaseIntake>,
 }
 
 impl PgStore {
@@ -32,7 +34,11 @@ impl PgStore {
     ) -> Result<Self, StoreError> {
         let pool = PgPoolOptions::new().connect_with(options).await?;
         MIGRATOR.run(&pool).await?;
-        Ok(Self { pool, clock })
+        Ok(Self {
+            pool,
+            clock,
+            intake: Arc::new(CaseIntake::default()),
+        })
     }
 
     pub async fn close(&self) {

@@ -16,17 +16,31 @@
 
 use sqlx::types::Json;
 
-use crate::{CallOutcome, CallRecord, CallStage, EndReason, ServiceRequest, SrState, StoreError};
+use service_request::State;
 
-macro_rules! sr_select {
+use crate::{CallOutcome, CallRecord, CallStage, EndReason, ServiceRequest, StoreError};
+
+/// The columns of an SR with its call record (`c`) and the state of its case (`k`).
+macro_rules! sr_columns {
     () => {
-        "SELECT sr.id, sr.number, sr.call_id, sr.channel, sr.service_area, sr.category, \
-         sr.request_type, sr.state, sr.created_at_unix_ms, sr.updated_at_unix_ms, \
+        "sr.id, sr.number, sr.call_id, sr.channel, sr.service_area, sr.category, \
+         sr.request_type, k.state AS state, sr.created_at_unix_ms, sr.updated_at_unix_ms, \
          c.sip_call_id, c.caller_number, c.caller_number_e164, c.dialled_number, c.customer, \
          c.ivr_data, c.queue, c.agent_id, c.offered_agent_id, c.outcome, c.end_reason, c.stage, \
          c.started_at_unix_ms, c.offered_at_unix_ms, c.answered_at_unix_ms, \
-         c.ended_at_unix_ms, c.waited_ms, c.talk_ms \
-         FROM service_requests sr LEFT JOIN call_records c ON c.call_id = sr.call_id "
+         c.ended_at_unix_ms, c.waited_ms, c.talk_ms"
+    };
+}
+pub(crate) use sr_columns;
+
+macro_rules! sr_select {
+    () => {
+        concat!(
+            "SELECT ",
+            sr_columns!(),
+            " FROM service_requests sr LEFT JOIN cases k ON k.sr_id = sr.id \
+             LEFT JOIN call_records c ON c.call_id = sr.call_id "
+        )
     };
 }
 
@@ -89,10 +103,11 @@ pub(crate) const APPLY_ENDED: &str = "UPDATE call_records SET \
 
 pub(crate) const SR_ID_OF_CALL: &str = "SELECT id FROM service_requests WHERE call_id = $1";
 
-/// Returns no row if the call already has an SR.
+/// Returns no row if the call already has an SR. Its case is opened in the same
+/// transaction (`cases_sql::case_follows_call!`).
 pub(crate) const INSERT_SR: &str = "INSERT INTO service_requests (number, call_id, channel, \
-     state, created_at_unix_ms, updated_at_unix_ms) \
-     VALUES ($1, $2, $3, $4, $5, $5) \
+     created_at_unix_ms, updated_at_unix_ms) \
+     VALUES ($1, $2, $3, $4, $4) \
      ON CONFLICT (call_id) DO NOTHING \
      RETURNING id";
 
@@ -113,7 +128,7 @@ pub(crate) const LIST: &str = concat!(
     "WHERE ($1 IS NULL OR sr.call_id = $1) \
      AND ($2 IS NULL OR c.sip_call_id = $2) \
      AND ($3 IS NULL OR c.caller_number = $3 OR c.caller_number_e164 = $3) \
-     AND ($4 IS NULL OR sr.state = $4) \
+     AND ($4 IS NULL OR k.state = $4) \
      AND ($5 IS NULL OR c.queue = $5) \
      AND ($6 IS NULL OR c.agent_id = $6 OR c.offered_agent_id = $6) \
      AND ($7 IS NULL OR sr.created_at_unix_ms >= $7) \
@@ -131,7 +146,8 @@ pub(crate) struct SrRow {
     service_area: Option<String>,
     category: Option<String>,
     request_type: Option<String>,
-    state: String,
+    /// The state of the SR's case; every SR has one (migration 0004, `record_call_fact`).
+    state: Option<String>,
     created_at_unix_ms: i64,
     updated_at_unix_ms: i64,
     sip_call_id: Option<String>,
@@ -173,10 +189,18 @@ impl TryFrom<SrRow> for ServiceRequest {
     type Error = StoreError;
 
     fn try_from(row: SrRow) -> Result<Self, StoreError> {
-        let state = SrState::from_name(&row.state).ok_or_else(|| StoreError::CorruptRow {
-            column: "state",
-            value: row.state.clone(),
-        })?;
+        let state = match &row.state {
+            Some(name) => State::from_name(name).ok_or_else(|| StoreError::CorruptRow {
+                column: "state",
+                value: name.clone(),
+            })?,
+            None => {
+                return Err(StoreError::CorruptRow {
+                    column: "cases.sr_id",
+                    value: format!("no case for service request {}", row.id),
+                });
+            }
+        };
         let outcome = named(row.outcome, "outcome", CallOutcome::from_name)?;
         let end_reason = named(row.end_reason, "end_reason", EndReason::from_name)?;
         // Until the call record arrives, the stage follows from the facts so far.
@@ -354,7 +378,6 @@ macro_rules! impl_service_request_store {
                                 .bind($crate::number::format_sr_number(year, sequence))
                                 .bind(&fact.call_id)
                                 .bind(channel)
-                                .bind($crate::SrState::Open.as_str())
                                 .bind(now)
                                 .fetch_optional(&mut *tx)
                                 .await?;
@@ -389,6 +412,12 @@ macro_rules! impl_service_request_store {
                                 .await?;
                         }
                         None => {}
+                    }
+                    // Every SR is a case from its first fact; offers and the call record may
+                    // tell where the call went.
+                    let may_route = matches!(fact.kind, FactKind::Offered(_) | FactKind::Ended(_));
+                    if created || may_route {
+                        $crate::cases_sql::case_follows_call!(self, tx, id, may_route, now);
                     }
                     tx.commit().await?;
                     let request = self.get(id).await?.ok_or($crate::StoreError::Contention)?;
@@ -444,7 +473,7 @@ macro_rules! impl_service_request_store {
                     .bind(filter.call_id)
                     .bind(filter.sip_call_id)
                     .bind(filter.caller_number)
-                    .bind(filter.state.map($crate::SrState::as_str))
+                    .bind(filter.state.map(service_request::State::as_str))
                     .bind(filter.queue)
                     .bind(filter.agent_id)
                     .bind(filter.created_from_unix_ms)

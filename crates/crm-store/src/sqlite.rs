@@ -10,7 +10,7 @@ use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 use sqlx::{Sqlite, Transaction};
 
-use crate::StoreError;
+use crate::{CaseIntake, StoreError};
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -19,6 +19,8 @@ static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 pub struct SqliteStore {
     pub(crate) pool: SqlitePool,
     pub(crate) clock: Arc<dyn Clock>,
+    /// Where the cases of calls open and which queues they follow.
+    pub(crate) intake: Arc<CaseIntake>,
 }
 
 impl SqliteStore {
@@ -45,7 +47,11 @@ impl SqliteStore {
             .busy_timeout(std::time::Duration::from_secs(10));
         let pool = SqlitePoolOptions::new().connect_with(options).await?;
         MIGRATOR.run(&pool).await?;
-        Ok(Self { pool, clock })
+        Ok(Self {
+            pool,
+            clock,
+            intake: Arc::new(CaseIntake::default()),
+        })
     }
 
     /// Waits for the connections to close: call before the file is removed or copied.

@@ -13,8 +13,9 @@ use std::time::Duration;
 use common::{Clock, ManualClock};
 use crm_store::{
     Arrived, CallFact, CallOutcome, CallStage, Caller, EndReason, Ended, FactKind, ListFilter,
-    Offered, PgStore, ServiceRequestStore, SqliteStore, SrState, StoreError,
+    Offered, PgStore, ServiceRequestStore, SqliteStore, StoreError,
 };
+use service_request::State;
 use sqlx::Connection;
 
 /// 2026-03-02T10:00:00Z
@@ -125,7 +126,7 @@ async fn the_first_fact_opens_one_request_and_later_ones_complete_it<S: ServiceR
     let first = f.store.record_call_fact(arrived("c-1")).await.unwrap();
     assert!(first.created);
     let sr = &first.request;
-    assert_eq!(sr.state, SrState::Open);
+    assert_eq!(sr.state, State::Open);
     assert_eq!(sr.call_id, "c-1");
     assert_eq!(sr.channel, "phone");
     assert_eq!(sr.call.sip_call_id.as_deref(), Some("sip-c-1"));
@@ -392,7 +393,7 @@ async fn lists_filter_newest_first_in_bounded_pages<S: ServiceRequestStore>(f: F
     );
     assert_eq!(
         by(ListFilter {
-            state: Some(SrState::Cancelled),
+            state: Some(State::Cancelled),
             ..Default::default()
         })
         .await,

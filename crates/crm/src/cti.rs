@@ -5,10 +5,11 @@ use std::sync::Arc;
 use common::Pii;
 use crm_store::{
     Arrived, CallFact, Caller, Ended, FactKind, Offered, Opened, ServiceRequest,
-    ServiceRequestStore, SrState,
+    ServiceRequestStore,
 };
 use cti_proto::cti_server::{Cti, CtiServer};
 use cti_proto::v1 as proto;
+use service_request::State;
 use tonic::service::interceptor::InterceptedService;
 use tonic::{Request, Response, Status};
 
@@ -208,21 +209,21 @@ fn ended_from_proto(record: proto::CallRecord) -> Result<CallFact, CrmError> {
     })
 }
 
-fn state_to_proto(state: SrState) -> proto::ServiceRequestState {
+fn state_to_proto(state: State) -> proto::ServiceRequestState {
     use proto::ServiceRequestState as P;
     match state {
-        SrState::Open => P::Open,
-        SrState::ResolvedFirstLevel => P::ResolvedFirstLevel,
-        SrState::ResolvedSecondLevel => P::ResolvedSecondLevel,
-        SrState::Assigned => P::Assigned,
-        SrState::Transferred => P::Transferred,
-        SrState::AssignedResolved => P::AssignedResolved,
-        SrState::Cancelled => P::Cancelled,
-        SrState::NotResolvable => P::NotResolvable,
-        SrState::Rejected => P::Rejected,
-        SrState::Suspended => P::Suspended,
-        // A state added to the store but not yet to the contract: old clients see it as
-        // unspecified rather than as a wrong state.
+        State::Open => P::Open,
+        State::ResolvedFirstLevel => P::ResolvedFirstLevel,
+        State::ResolvedSecondLevel => P::ResolvedSecondLevel,
+        State::Assigned => P::Assigned,
+        State::Transferred => P::Transferred,
+        State::AssignedResolved => P::AssignedResolved,
+        State::Cancelled => P::Cancelled,
+        State::NotResolvable => P::NotResolvable,
+        State::Rejected => P::Rejected,
+        State::Suspended => P::Suspended,
+        // A state added to the life cycle but not yet to the contract: old clients see it
+        // as unspecified rather than as a wrong state.
         _ => P::Unspecified,
     }
 }
@@ -316,8 +317,8 @@ mod tests {
     }
 
     #[test]
-    fn every_store_state_has_a_contract_state() {
-        for state in SrState::ALL {
+    fn every_life_cycle_state_has_a_contract_state() {
+        for state in State::ALL.iter().copied() {
             assert_ne!(
                 state_to_proto(state),
                 proto::ServiceRequestState::Unspecified,

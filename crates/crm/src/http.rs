@@ -11,7 +11,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use common::Pii;
 use crm_store::{
-    CallOutcome, CallStage, EndReason, ListFilter, ServiceRequest, ServiceRequestStore, SrState,
+    CallOutcome, CallStage, EndReason, ListFilter, ServiceRequest, ServiceRequestStore,
 };
 use serde::{Deserialize, Serialize};
 
@@ -37,7 +37,8 @@ pub struct ServiceRequestView {
     pub number: String,
     /// The engine's call ID; empty for an SR without a call.
     pub call_id: String,
-    pub state: SrState,
+    /// The state of the SR's case.
+    pub state: service_request::State,
     pub channel: String,
     pub service_area: Option<String>,
     pub category: Option<String>,
@@ -158,7 +159,10 @@ async fn list<S: ServiceRequestStore>(
     })?;
     let state = params
         .state
-        .map(|name| SrState::from_name(&name).ok_or(CrmError::InvalidArgument("unknown state")))
+        .map(|name| {
+            service_request::State::from_name(&name)
+                .ok_or(CrmError::InvalidArgument("unknown state"))
+        })
         .transpose()?;
     let limit = params.limit.unwrap_or(ListFilter::DEFAULT_LIMIT);
     if limit == 0 || limit > ListFilter::MAX_LIMIT {

@@ -290,8 +290,20 @@ impl Case {
             (CommandKind::RecordSatisfaction | CommandKind::CloseWithParent, _) => Ok(()),
             (CommandKind::Release | CommandKind::SetResponsible, _) => Ok(()),
             (CommandKind::AddNote, Role::System) => Ok(()),
+            (CommandKind::Move, Role::System) => self.routable_by_platform(),
             _ => self.works_here(actor),
         }
+    }
+
+    /// The platform opens a call's case at the call's first fact, before the IVR has routed
+    /// the call; it moves the case to the first-level queue the call reaches, as long as the
+    /// case is open and nobody has taken it (owner or lock). The move's own rules (a
+    /// first-level target, a real change) still apply.
+    fn routable_by_platform(&self) -> Result<(), Rule> {
+        if self.status != Status::Open || self.owner.is_some() || self.lock.is_some() {
+            return Err(Rule::RoutedOnlyUntilTaken);
+        }
+        Ok(())
     }
 
     /// Whether `actor` works cases at this case's desk.

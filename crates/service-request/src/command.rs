@@ -79,7 +79,8 @@ pub enum Command {
     SetOwner { owner: Option<ActorId> },
     /// Who oversees it \[responsabile\]. Supervisors only.
     SetResponsible { responsible: Option<ActorId> },
-    /// To another queue of the same level \[sposta\].
+    /// To another queue of the same level \[sposta\]. The platform also routes a call's case
+    /// this way, to the queue the call reached, until someone takes the case.
     Move { queue: GroupCode },
     /// One of the four kinds of note.
     AddNote { kind: NoteKind, text: Pii<String> },

@@ -44,9 +44,13 @@ pub enum Rule {
     #[error("the case is with group {group}: only its members or a supervisor work it")]
     NotYourGroup { group: GroupCode },
     #[error(
-        "the system opens cases, closes children with their parent, adds notes and records surveys, nothing else"
+        "the system opens and routes cases, closes children with their parent, adds notes and records surveys, nothing else"
     )]
     NotForSystem,
+    #[error(
+        "the system routes a case to the queue its call reached only while it is open and nobody has taken it"
+    )]
+    RoutedOnlyUntilTaken,
     #[error("cases are opened by the platform, a first-level operator or a supervisor")]
     OpenedAtFirstLevel,
     #[error("only the owner, the responsible or a supervisor hands the case to another operator")]

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::vocab::{CancelReason, Communication, Outcome, RejectReason};
 
 /// The state of a case (seed 004, section 6), by its stored name. The names are the ones the
-/// `crm-store` migrations already use for the `state` column.
+/// `crm-store` migrations store in the `state` column of `cases`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
@@ -220,7 +220,7 @@ mod tests {
         for state in State::ALL {
             assert_eq!(State::from_name(state.as_str()), Some(*state));
         }
-        // The names crm-store's migrations and SrState already use.
+        // The names crm-store's migrations store in `cases.state`.
         let store_names = [
             "open",
             "resolved_first_level",

@@ -267,6 +267,44 @@ fn moves_stay_on_their_level() {
 }
 
 #[test]
+fn the_platform_routes_a_calls_case_until_someone_takes_it() {
+    let mut world = World::demo();
+    let system = Actor::system();
+    let move_to = |queue: &str| Command::Move {
+        queue: queue.into(),
+    };
+    // Opened at the call's first fact, before the IVR routed the call.
+    let case = world.open(Channel::Phone, "intake", &system);
+    let routed = world.ok(case, move_to("technology"), &system);
+    assert_eq!(routed.history.len(), 1, "only the queue changes");
+    assert_eq!(world.case(case).first_level_queue.as_str(), "technology");
+    // Only to a first-level queue, like anyone's move.
+    let up = world.refused(case, move_to("it-network"), &system);
+    assert!(matches!(up.rule, Rule::MoveStaysOnLevel { .. }));
+
+    // Once an operator has the case, the platform leaves it where it is.
+    world.ok(case, Command::Lock, &anna());
+    let locked = world.refused(case, move_to("applications"), &system);
+    assert!(matches!(locked.rule, Rule::LockedBy { .. }));
+    world.ok(case, Command::Release, &anna());
+    let owned = world.refused(case, move_to("applications"), &system);
+    assert_eq!(owned.rule, Rule::RoutedOnlyUntilTaken);
+    assert_names_rule(&owned);
+
+    // And never past the first level.
+    let case = world.open(Channel::Phone, "technology", &system);
+    world.ok(case, Command::Lock, &anna());
+    world.ok(
+        case,
+        classify("network", ContactReason::Information),
+        &anna(),
+    );
+    world.ok(case, assign("it-network"), &anna());
+    let assigned = world.refused(case, move_to("it-desktop"), &system);
+    assert_eq!(assigned.rule, Rule::RoutedOnlyUntilTaken);
+}
+
+#[test]
 fn cases_open_only_in_first_level_queues_by_the_first_level() {
     let mut world = World::demo();
     let second = world
