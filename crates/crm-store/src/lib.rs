@@ -5,6 +5,10 @@
 //! [`SqliteStore`] (embedded default) and [`PgStore`] (production); [`AnyStore`] picks one
 //! from a URL at run time. Both run the same test suite (`tests/store_suite.rs`).
 //!
+//! The customer directory (people and organisations, their numbers in E.164, PINs as argon2
+//! hashes, guests, discrepancy flags) has its own trait, [`CustomerStore`], implemented by the
+//! same three types: see the `customers` module for the schema and an example.
+//!
 //! Every fact is idempotent and keyed by the engine's call ID: the first fact of a call opens
 //! its record and its SR, later ones complete them, a repeated or late fact never undoes a
 //! later one, and the call record at the end is applied once.
@@ -38,6 +42,7 @@
 //! backend at run time uses [`AnyStore`], an enum that dispatches with a `match`.
 
 mod any;
+mod customers;
 mod error;
 mod model;
 mod number;
@@ -48,6 +53,12 @@ mod sqlite;
 use std::future::Future;
 
 pub use any::AnyStore;
+pub use customers::{
+    Customer, CustomerDraft, CustomerEmail, CustomerField, CustomerId, CustomerInputError,
+    CustomerKind, CustomerMatches, CustomerPhone, CustomerPop, CustomerQuery, CustomerStore,
+    Discrepancy, MAX_IMPORT_BATCH, MAX_NUMBER_MATCHES, MAX_RECENT_REQUESTS, Party, PhoneDraft,
+    PinChange, RecentMatch, RecentServiceRequest, SearchBy, customer_limits,
+};
 pub use error::StoreError;
 pub use model::{
     Arrived, CHANNEL_PHONE, CallFact, CallOutcome, CallRecord, CallStage, Caller, EndReason, Ended,
