@@ -91,19 +91,23 @@ pub(crate) const SEARCH_EMAIL: &str = concat!(
 /// SRs whose call was identified as customer `$1` (its decimal id, as the call record keeps
 /// it), or came unidentified from one of customer `$2`'s numbers: by E.164, or by the digits
 /// of a number that has no E.164 form.
+///
+/// "Unidentified" and "no E.164 form" are written `COALESCE(column, '') = ''` so that no
+/// index can serve them: an index on `customer IS NULL` would walk every unidentified call
+/// ever made. Each branch starts from the customer's few numbers instead.
 pub(crate) const RECENT_REQUESTS: &str = "SELECT sr.number, sr.state, sr.created_at_unix_ms, \
      sr.call_id, sr.channel, sr.service_area, sr.request_type, c.outcome, \
      COALESCE(c.customer = $1, FALSE) AS by_customer \
      FROM service_requests sr JOIN call_records c ON c.call_id = sr.call_id \
      WHERE sr.call_id IN ( \
        SELECT call_id FROM call_records WHERE customer = $1 \
-       UNION SELECT r.call_id FROM call_records r \
-         JOIN customer_phones p ON p.number_e164 = r.caller_number_e164 \
-         WHERE p.customer_id = $2 AND r.customer IS NULL \
-       UNION SELECT r.call_id FROM call_records r \
-         JOIN customer_phones p ON p.number_key = r.caller_number \
+       UNION SELECT r.call_id FROM customer_phones p \
+         JOIN call_records r ON r.caller_number_e164 = p.number_e164 \
+         WHERE p.customer_id = $2 AND COALESCE(r.customer, '') = '' \
+       UNION SELECT r.call_id FROM customer_phones p \
+         JOIN call_records r ON r.caller_number = p.number_key \
          WHERE p.customer_id = $2 AND p.number_e164 IS NULL \
-           AND r.caller_number_e164 IS NULL AND r.customer IS NULL) \
+           AND COALESCE(r.caller_number_e164, '') = '' AND COALESCE(r.customer, '') = '') \
      ORDER BY sr.id DESC LIMIT $3";
 
 pub(crate) const INSERT_PHONE: &str = "INSERT INTO customer_phones \
@@ -386,5 +390,77 @@ mod tests {
         assert!(children_of(&[]).is_none());
         assert!(children_of(&[1; MAX_IDS_PER_LOOKUP]).is_some());
         assert!(children_of(&[1; MAX_IDS_PER_LOOKUP + 1]).is_none());
+    }
+
+    /// What SQLite plans for `statement` (bound to `args` text values), one line per step.
+    async fn plan(statement: &str, args: &[&str]) -> String {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let store = crate::SqliteStore::open(
+            dir.path().join("plan.db"),
+            std::sync::Arc::new(common::SystemClock),
+        )
+        .await
+        .expect("open");
+        let mut query = sqlx::query_as::<_, (i64, i64, i64, String)>(AssertSqlSafe(format!(
+            "EXPLAIN QUERY PLAN {statement}"
+        )));
+        for arg in args {
+            query = query.bind(*arg);
+        }
+        let rows = query.fetch_all(&store.pool).await.expect("explain");
+        store.close().await;
+        rows.into_iter()
+            .map(|(_, _, _, detail)| detail)
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// Scale without timing: every look-up an operator or the IVR makes is an index search,
+    /// never a scan of the directory (figures in `benches/README-customers.md`).
+    #[tokio::test]
+    async fn look_ups_and_searches_use_their_indexes() {
+        let by_number = plan(BY_NUMBER, &["+390551234567", "11"]).await;
+        assert!(
+            by_number.contains("customer_phones_by_number (number_key=?)"),
+            "{by_number}"
+        );
+        assert!(
+            by_number.contains("INTEGER PRIMARY KEY (rowid=?)"),
+            "{by_number}"
+        );
+        assert!(!by_number.contains("SCAN c"), "{by_number}");
+
+        let by_name = plan(SEARCH_NAME, &["ros", "rot", "10", "0"]).await;
+        assert!(
+            by_name
+                .contains("customers_by_display_name (display_name_key>? AND display_name_key<?)"),
+            "{by_name}"
+        );
+        assert!(
+            by_name.contains("customers_by_family_name (family_name_key>? AND family_name_key<?)"),
+            "{by_name}"
+        );
+        let by_tax = plan(SEARCH_TAX_CODE, &["RSS", "RST", "10", "0"]).await;
+        assert!(by_tax.contains("customers_by_tax_code"), "{by_tax}");
+        assert!(by_tax.contains("customers_by_vat_number"), "{by_tax}");
+        let by_email = plan(SEARCH_EMAIL, &["mario", "marip", "10", "0"]).await;
+        assert!(
+            by_email.contains("customer_emails_by_address"),
+            "{by_email}"
+        );
+
+        let recent = plan(RECENT_REQUESTS, &["42", "42", "10"]).await;
+        assert!(
+            recent.contains("call_records_by_customer (customer=?)"),
+            "{recent}"
+        );
+        assert!(
+            recent.contains("call_records_by_caller_e164 (caller_number_e164=?)"),
+            "{recent}"
+        );
+        assert!(
+            recent.contains("call_records_by_caller (caller_number=?)"),
+            "{recent}"
+        );
     }
 }
