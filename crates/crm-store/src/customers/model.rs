@@ -40,6 +40,7 @@ impl FromStr for CustomerId {
 /// A person or an organisation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum CustomerKind {
     Person,
     Organisation,
@@ -67,6 +68,7 @@ impl CustomerKind {
 /// its customer, with `"kind": "person"` or `"kind": "organisation"`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Party {
     Person {
         #[serde(default)]
@@ -136,6 +138,7 @@ pub struct CustomerEmail {
 /// argon2id hash of it is kept, and a customer says only whether it has one.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum PinChange {
     /// Leave it as it is (no PIN, for a new customer).
     #[default]
@@ -230,6 +233,7 @@ pub struct CustomerMatches {
 /// the accents of Italian: `nicolo` finds `Nicolò`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum SearchBy {
     /// The display name or, for persons, the family name.
     Name(String),
@@ -269,6 +273,7 @@ impl CustomerQuery {
 /// Why a recent service request is listed for a customer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum RecentMatch {
     /// The call was identified as this customer's.
     Customer,
