@@ -17,8 +17,11 @@ use crm_store::{
 };
 use sqlx::Connection;
 
+#[path = "store_suite/customer_records.rs"]
+mod customer_records;
 #[path = "store_suite/customers.rs"]
 mod customers;
+use customer_records::*;
 use customers::*;
 
 /// 2026-03-02T10:00:00Z
