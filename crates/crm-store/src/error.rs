@@ -30,6 +30,26 @@ pub enum StoreError {
     /// kept: the rest of a URL may hold a password.
     #[error("unsupported database url scheme {0:?}")]
     UnsupportedUrl(String),
+    /// A customer record or search breaks a limit or a format; the error names the field.
+    #[error("invalid customer: {0}")]
+    InvalidCustomer(#[from] crate::customers::CustomerInputError),
+    /// One record of an import batch is invalid; nothing of the batch was stored.
+    #[error("invalid customer at position {index} of the batch: {error}")]
+    InvalidCustomerInBatch {
+        index: usize,
+        error: crate::customers::CustomerInputError,
+    },
+    #[error("no such customer")]
+    CustomerNotFound,
+    /// Someone changed the customer since the revision an update was based on: reload it,
+    /// and apply the change again if it still makes sense.
+    #[error(
+        "customer changed: the update was based on revision {expected}, it is now at {current}"
+    )]
+    RevisionConflict { expected: i64, current: i64 },
+    /// Hashing or checking a PIN failed (no randomness for a salt, the blocking pool is gone).
+    #[error("pin hashing failed")]
+    PinHashing,
 }
 
 impl From<sqlx::Error> for StoreError {

@@ -7,6 +7,10 @@
 //! one from a URL at run time. Both run the same test suites (`tests/store_suite.rs` and the
 //! `tests/case_*.rs` stories).
 //!
+//! The customer directory (people and organisations, their numbers in E.164, PINs as argon2
+//! hashes, guests, discrepancy flags) has its own trait, [`CustomerStore`], implemented by the
+//! same three types: see the `customers` module for the schema and an example.
+//!
 //! Every fact is idempotent and keyed by the engine's call ID: the first fact of a call opens
 //! its record, its SR and the SR's case, later ones complete them, a repeated or late fact
 //! never undoes a later one, and the call record at the end is applied once. The case opens
@@ -45,6 +49,7 @@ mod any;
 mod cases;
 mod cases_rows;
 mod cases_sql;
+mod customers;
 mod error;
 mod intake;
 mod model;
@@ -59,6 +64,12 @@ pub use any::AnyStore;
 pub use cases::{
     Attached, CallSummary, CaseError, CaseFilter, CaseKey, CaseStore, CaseUpdate, CaseView,
     HistoryPage, IvrDatum, SrSummary,
+};
+pub use customers::{
+    Customer, CustomerDraft, CustomerEmail, CustomerField, CustomerId, CustomerInputError,
+    CustomerKind, CustomerMatches, CustomerPhone, CustomerPop, CustomerQuery, CustomerStore,
+    Discrepancy, MAX_IMPORT_BATCH, MAX_NUMBER_MATCHES, MAX_RECENT_REQUESTS, Party, PhoneDraft,
+    PinChange, RecentMatch, RecentServiceRequest, SearchBy, customer_limits,
 };
 pub use error::StoreError;
 pub use intake::CaseIntake;

@@ -18,6 +18,13 @@ use crm_store::{
 use service_request::State;
 use sqlx::Connection;
 
+#[path = "store_suite/customer_records.rs"]
+mod customer_records;
+#[path = "store_suite/customers.rs"]
+mod customers;
+use customer_records::*;
+use customers::*;
+
 /// 2026-03-02T10:00:00Z
 const MARCH_2026: i64 = 1_772_445_600_000;
 /// 2027-01-01T00:00:00Z
@@ -526,6 +533,16 @@ suite!(
     personal_data_stays_out_of_debug,
     unknown_requests_are_none,
     bad_input_is_refused_and_stores_nothing,
+    customers_are_found_by_any_number_in_any_form,
+    a_shared_number_returns_every_customer_in_order,
+    pins_answer_alike_for_wrong_pins_and_unknown_customers,
+    guests_are_kept_and_can_be_identified_later,
+    discrepancies_are_flagged_with_a_note_and_cleared,
+    updates_based_on_an_old_revision_are_refused,
+    oversized_or_malformed_customers_are_refused_and_store_nothing,
+    searches_match_prefixes_in_bounded_pages,
+    recent_requests_follow_the_customer_and_their_numbers,
+    customer_personal_data_stays_out_of_debug_and_errors,
 );
 
 // ---------------------------------------------------------------------------------------------
