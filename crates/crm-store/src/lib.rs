@@ -1,9 +1,11 @@
 //! CRM storage: the call records [cartellini telefonici] that the engine's CTI facts build,
 //! and the service requests (SR) that the CRM opens for every call.
 //!
-//! One trait, [`ServiceRequestStore`], two implementations that share their SQL:
+//! One trait per concern, two implementations that share their SQL:
 //! [`SqliteStore`] (embedded default) and [`PgStore`] (production); [`AnyStore`] picks one
 //! from a URL at run time. Both run the same test suite (`tests/store_suite.rs`).
+//! [`ServiceRequestStore`] keeps call records and service requests; [`UserStore`] keeps the
+//! staff who log in to the HTTP API, their roles and their sessions (module [`users`]).
 //!
 //! Every fact is idempotent and keyed by the engine's call ID: the first fact of a call opens
 //! its record and its SR, later ones complete them, a repeated or late fact never undoes a
@@ -44,6 +46,8 @@ mod number;
 mod postgres;
 mod sql;
 mod sqlite;
+pub mod users;
+mod users_sql;
 
 use std::future::Future;
 
@@ -55,6 +59,10 @@ pub use model::{
 };
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
+pub use users::{
+    ConfiguredUsersSynced, ManagedBy, NewSession, NewUser, PasswordHash, Roles, Session,
+    SessionUser, StaffRole, TokenHash, User, UserChange, UserPage, UserStore, is_valid_login,
+};
 
 /// Where call records and service requests live.
 pub trait ServiceRequestStore: Send + Sync + 'static {

@@ -17,6 +17,10 @@ use crm_store::{
 };
 use sqlx::Connection;
 
+#[path = "store_suite/users.rs"]
+mod users;
+use users::*;
+
 /// 2026-03-02T10:00:00Z
 const MARCH_2026: i64 = 1_772_445_600_000;
 /// 2027-01-01T00:00:00Z
@@ -525,6 +529,12 @@ suite!(
     personal_data_stays_out_of_debug,
     unknown_requests_are_none,
     bad_input_is_refused_and_stores_nothing,
+    users_are_created_read_and_listed_with_their_roles,
+    a_taken_login_or_bad_user_is_refused,
+    api_changes_apply_to_api_users_and_disabling_ends_sessions,
+    the_configuration_wins_for_its_users,
+    sessions_expire_and_end,
+    a_user_keeps_only_the_newest_sessions,
 );
 
 // ---------------------------------------------------------------------------------------------
