@@ -422,7 +422,8 @@ pub async fn start_crm(
     })?;
     let (stop, rx) = watch::channel(false);
     let task = tokio::spawn(async move {
-        if let Err(e) = crm::serve(store, credential, grpc, http, stop_signal(rx)).await {
+        let config = crm::CrmConfig::new(credential);
+        if let Err(e) = crm::serve(store, config, grpc, http, stop_signal(rx)).await {
             tracing::error!(error = %e, "crm service stopped");
         }
     });

@@ -280,7 +280,7 @@ pub struct UserChange {
     pub enabled: Option<bool>,
 }
 
-pub(crate) fn check_login(login: &str) -> Result<(), StoreError> {
+pub fn check_login(login: &str) -> Result<(), StoreError> {
     if is_valid_login(login) {
         Ok(())
     } else {
@@ -290,7 +290,7 @@ pub(crate) fn check_login(login: &str) -> Result<(), StoreError> {
     }
 }
 
-pub(crate) fn check_name(name: &str) -> Result<(), StoreError> {
+pub fn check_name(name: &str) -> Result<(), StoreError> {
     if name.trim().is_empty() || name.len() > user_limits::NAME_LEN {
         return Err(StoreError::InvalidInput(
             "a user's name is 1 to 200 bytes of text",
