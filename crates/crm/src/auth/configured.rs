@@ -34,16 +34,23 @@ pub async fn apply_configured_users<S: UserStore>(
     users: Vec<ConfiguredUser>,
     cost: HashCost,
 ) -> Result<ConfiguredUsersSynced, CrmError> {
+    let in_clear: Vec<&str> = users
+        .iter()
+        .filter(|u| matches!(u.password, ConfiguredPassword::Clear(_)))
+        .map(|u| u.login.as_str())
+        .collect();
+    if !in_clear.is_empty() {
+        tracing::warn!(
+            logins = ?in_clear,
+            "passwords in clear in the configuration: for the demo only; use password_hash \
+             (made by `centralino hash-password`)"
+        );
+    }
     let mut new_users = Vec::with_capacity(users.len());
     for user in users {
         let password_hash = match user.password {
             ConfiguredPassword::Hash(hash) => hash,
             ConfiguredPassword::Clear(password) => {
-                tracing::warn!(
-                    login = %user.login,
-                    "a password in clear in the configuration: for the demo only; use \
-                     password_hash (made by `centralino hash-password`)"
-                );
                 let stored = store.get_user(&user.login).await?;
                 match stored {
                     Some(stored)
