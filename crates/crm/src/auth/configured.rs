@@ -91,7 +91,10 @@ pub async fn apply_configured_users<S: UserStore>(
         );
     }
     if administrators == 0 {
-        tracing::info!("the configuration names no enabled administrator");
+        tracing::warn!(
+            "the configuration names no enabled administrator: users can be managed over \
+             the API only by an administrator created there before"
+        );
     }
     Ok(synced)
 }

@@ -64,6 +64,19 @@ pub enum Access {
 }
 
 impl Principal {
+    /// A principal without a session, for code that acts for a user it already knows (and
+    /// for tests). Logging it out ends nothing; it never comes from a request.
+    pub fn without_session(login: impl Into<String>, name: Pii<String>, roles: Roles) -> Self {
+        Self {
+            login: login.into(),
+            name,
+            roles,
+            session_expires_at_unix_ms: 0,
+            token_hash: TokenHash::from_hex(&"0".repeat(64))
+                .expect("64 zeros are 64 lowercase hex digits"),
+        }
+    }
+
     pub fn has(&self, role: StaffRole) -> bool {
         self.roles.has(role)
     }
@@ -163,7 +176,7 @@ impl std::fmt::Debug for Sessions {
 }
 
 /// The token of `Authorization: Bearer <token>` (RFC 6750, 2.1; the scheme is
-/// case-insensitive, RFC 7235, 2.1).
+/// case-insensitive, RFC 9110, 11.1).
 fn bearer_token(parts: &Parts) -> Result<&str, Unauthenticated> {
     let header = parts
         .headers
@@ -235,13 +248,7 @@ mod tests {
     use super::*;
 
     fn principal(roles: Roles) -> Principal {
-        Principal {
-            login: "mario".into(),
-            name: "Mario Bianchi".to_string().into(),
-            roles,
-            session_expires_at_unix_ms: 0,
-            token_hash: TokenHash::from_hex(&"0".repeat(64)).unwrap(),
-        }
+        Principal::without_session("mario", "Mario Bianchi".to_string().into(), roles)
     }
 
     #[test]
