@@ -208,7 +208,7 @@ async fn screen_pops(offers: u64, rate: u64) {
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let crm = tokio::spawn(crm::serve(
         store,
-        crm::ServiceCredential::new(TOKEN).unwrap(),
+        crm::CrmConfig::new(crm::ServiceCredential::new(TOKEN).unwrap()),
         grpc,
         http,
         async {

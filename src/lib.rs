@@ -5,6 +5,8 @@
 //! and starts the tasks; [`Running::shutdown`] refuses new calls, lets established calls finish
 //! within the grace period, and stops.
 
+mod crm_users;
+
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -53,6 +55,10 @@ pub struct Config {
     pub catalogue: Option<PathBuf>,
     pub ivr_script: PathBuf,
     pub prompts_dir: PathBuf,
+    /// The staff of `[[crm.users]]`, applied to the store when the CRM starts.
+    pub crm_users: Vec<crm::auth::ConfiguredUser>,
+    /// Session lifetime, lockouts and the cost of new password hashes.
+    pub crm_auth: crm::AuthSettings,
     /// Everything the engine itself is configured with (its `sip_addr` is filled in when the
     /// SIP socket is bound).
     pub engine: EngineConfig,
@@ -161,6 +167,12 @@ struct CrmSection {
     /// The service catalogue (TOML) the CRM works cases by.
     #[serde(default)]
     catalogue: Option<PathBuf>,
+    #[serde(default = "crm_users::default_session_lifetime_minutes")]
+    session_lifetime_minutes: u64,
+    #[serde(default)]
+    login: crm_users::LoginSection,
+    #[serde(default)]
+    users: Vec<crm_users::UserEntry>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -244,6 +256,9 @@ impl Config {
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let crm_auth = crm_users::auth_settings(file.crm.session_lifetime_minutes, file.crm.login)
+            .map_err(parse_err)?;
+        let crm_users = crm_users::users(file.crm.users).map_err(parse_err)?;
         let mut seen = std::collections::HashSet::new();
         for a in &file.agents {
             if !seen.insert(a.id.clone()) {
@@ -262,6 +277,8 @@ impl Config {
             catalogue: file.crm.catalogue.map(|p| assets_dir.join(p)),
             ivr_script: file.ivr.script,
             prompts_dir: file.ivr.prompts,
+            crm_users,
+            crm_auth,
             engine: EngineConfig {
                 domain: file.sip.domain,
                 media_ip: file.media.ip,
@@ -285,7 +302,8 @@ impl Config {
     }
 
     /// The demo setup (`deploy/demo.toml` under `assets_dir`) with every listener on
-    /// 127.0.0.1 and a free port, data in `data_dir`, and a short shutdown grace.
+    /// 127.0.0.1 and a free port, data in `data_dir`, a short shutdown grace, and cheap
+    /// password hashes (the demo users' passwords are hashed at start).
     pub fn demo_for_tests(assets_dir: &Path, data_dir: &Path) -> Config {
         let mut config = Config::load(&assets_dir.join("deploy/demo.toml"), assets_dir)
             .expect("deploy/demo.toml is part of the repository and valid: config tests check it");
@@ -295,6 +313,7 @@ impl Config {
         config.http_listen = any;
         config.data_dir = data_dir.to_path_buf();
         config.engine.shutdown_grace = Duration::from_secs(2);
+        config.crm_auth.hash_cost = crm::auth::HashCost::cheap_for_tests();
         config
     }
 
@@ -358,6 +377,8 @@ pub enum StartError {
     },
     #[error("{path}: {message}")]
     Catalogue { path: PathBuf, message: String },
+    #[error("cannot apply the users of the configuration: {0}")]
+    Users(#[source] crm::CrmError),
 }
 
 fn sip_transaction_algorithm(name: &str) -> Option<engine::DigestAlgorithm> {
@@ -460,7 +481,11 @@ pub async fn start_crm(
     let credential =
         crm::ServiceCredential::new(token).map_err(|e| StartError::Cti(e.to_string()))?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let store = Arc::new(open_store(config, clock).await?);
+    let store = open_store(config, clock.clone()).await?;
+    crm::auth::apply_configured_users(&store, config.crm_users.clone(), config.crm_auth.hash_cost)
+        .await
+        .map_err(StartError::Users)?;
+    let store = Arc::new(store);
     let grpc = bind_tcp(config.grpc_listen).await?;
     let http = bind_tcp(config.http_listen).await?;
     let grpc_addr = grpc.local_addr().map_err(|source| StartError::Listen {
@@ -471,9 +496,14 @@ pub async fn start_crm(
         addr: config.http_listen,
         source,
     })?;
+    let crm_config = crm::CrmConfig {
+        credential,
+        auth: config.crm_auth.clone(),
+        clock,
+    };
     let (stop, rx) = watch::channel(false);
     let task = tokio::spawn(async move {
-        if let Err(e) = crm::serve(store, credential, grpc, http, stop_signal(rx)).await {
+        if let Err(e) = crm::serve(store, crm_config, grpc, http, stop_signal(rx)).await {
             tracing::error!(error = %e, "crm service stopped");
         }
     });
@@ -678,6 +708,140 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("agent 1001 is listed twice"), "{err}");
+    }
+
+    #[test]
+    fn the_demo_config_has_its_staff_and_default_login_settings() {
+        let config = Config::load(&root().join("deploy/demo.toml"), &root()).unwrap();
+        let logins: Vec<&str> = config.crm_users.iter().map(|u| u.login.as_str()).collect();
+        assert_eq!(logins, ["1001", "1002", "1003", "supervisor", "admin"]);
+        let roles = |login: &str| {
+            let user = config.crm_users.iter().find(|u| u.login == login).unwrap();
+            user.roles.roles().collect::<Vec<_>>()
+        };
+        use crm_store::StaffRole;
+        assert_eq!(roles("1002"), [StaffRole::Operator]);
+        assert_eq!(roles("supervisor"), [StaffRole::Supervisor]);
+        assert_eq!(roles("admin"), [StaffRole::Administrator]);
+        assert!(matches!(
+            &config.crm_users[0].password,
+            crm::auth::ConfiguredPassword::Clear(p) if p.expose() == "demo1001"
+        ));
+        assert_eq!(
+            config.crm_auth.session_lifetime,
+            Duration::from_secs(8 * 3600)
+        );
+        assert_eq!(config.crm_auth.lockout, crm::auth::LockoutPolicy::default());
+        assert_eq!(config.crm_auth.hash_cost, crm::auth::HashCost::default());
+        assert!(
+            !format!("{config:?}").contains("demosupervisor"),
+            "Debug hides the users' passwords"
+        );
+    }
+
+    #[test]
+    fn users_with_a_hash_and_login_settings_parse() {
+        let demo = std::fs::read_to_string(root().join("deploy/demo.toml")).unwrap();
+        let hash = crm::auth::hash_password(
+            &crm::auth::Password::new("a-real-password"),
+            crm::auth::HashCost::cheap_for_tests(),
+        )
+        .unwrap();
+        let admin = "password = \"demoadmin\"\n";
+        let mario = format!(
+            "{admin}\n[[crm.users]]\nlogin = \"mario.rossi\"\nname = \"Mario Rossi\"\n\
+             roles = [\"second_level\", \"rejections\"]\ngroups = [\"hr-payroll\"]\n\
+             password_hash = \"{}\"\nenabled = false\n",
+            hash.as_str()
+        );
+        assert!(demo.contains(admin), "the demo's admin entry");
+        let text = demo
+            .replace(
+                "session_lifetime_minutes = 480",
+                "session_lifetime_minutes = 60",
+            )
+            .replace("lockout_seconds = 300", "lockout_seconds = 900")
+            .replace(
+                "max_failures_per_address = 20",
+                "max_failures_per_address = 0",
+            )
+            .replace(admin, &mario);
+        let config = Config::parse(&text, Path::new("site.toml"), &root()).unwrap();
+        assert_eq!(config.crm_auth.session_lifetime, Duration::from_secs(3600));
+        assert_eq!(config.crm_auth.lockout.lockout, Duration::from_secs(900));
+        assert_eq!(config.crm_auth.lockout.max_failures_per_address, 0);
+        let mario = config.crm_users.last().unwrap();
+        assert_eq!(mario.login, "mario.rossi");
+        assert!(!mario.enabled);
+        assert_eq!(mario.roles.groups().collect::<Vec<_>>(), ["hr-payroll"]);
+        assert_eq!(
+            mario.password,
+            crm::auth::ConfiguredPassword::Hash(hash.clone())
+        );
+    }
+
+    #[test]
+    fn mistakes_in_the_users_are_named() {
+        let demo = std::fs::read_to_string(root().join("deploy/demo.toml")).unwrap();
+        let path = Path::new("site.toml");
+        let err = |text: String| Config::parse(&text, path, &root()).unwrap_err().to_string();
+        let admin = "login = \"admin\"\nname = \"Demo Administrator\"\nroles = [\"administrator\"]\npassword = \"demoadmin\"";
+        assert!(
+            admin.len() > 10 && demo.contains(admin),
+            "the demo's admin entry"
+        );
+        for (entry, expected) in [
+            (
+                admin.replace("administrator\"]", "root\"]"),
+                "unknown role \"root\"",
+            ),
+            (
+                admin.replace("administrator\"]", "second_level\"]"),
+                "second_level role needs the groups",
+            ),
+            (
+                format!("{admin}\npassword_hash = \"$argon2id$v=19$x\""),
+                "give either password_hash or (demo only) password",
+            ),
+            (
+                admin.replace("password = \"demoadmin\"", ""),
+                "give either password_hash or (demo only) password",
+            ),
+            (
+                admin.replace("password = \"demoadmin\"", "password_hash = \"demoadmin\""),
+                "password_hash: not a PHC string",
+            ),
+            (
+                admin.replace("password = \"demoadmin\"", "password = \"short\""),
+                "at least 8",
+            ),
+            (
+                admin.replace("login = \"admin\"", "login = \"Admin\""),
+                "a login is 1 to 64",
+            ),
+            (
+                admin.replace("login = \"admin\"", "login = \"1001\""),
+                "\"1001\": listed twice",
+            ),
+            (format!("{admin}\nrole = \"x\""), "unknown field `role`"),
+        ] {
+            let message = err(demo.replace(admin, &entry));
+            assert!(message.contains(expected), "{expected}: {message}");
+            assert!(
+                !message.contains("demoadmin"),
+                "no password in errors: {message}"
+            );
+        }
+        let message = err(demo.replace(
+            "session_lifetime_minutes = 480",
+            "session_lifetime_minutes = 1",
+        ));
+        assert!(
+            message.contains("crm.session_lifetime_minutes"),
+            "{message}"
+        );
+        let message = err(demo.replace("lockout_seconds = 300", "lockout_secs = 300"));
+        assert!(message.contains("lockout_secs"), "{message}");
     }
 
     #[test]

@@ -71,6 +71,9 @@ enum Command {
         /// The script file.
         script: PathBuf,
     },
+    /// Read a password from standard input (one line) and print its argon2id hash, for
+    /// `password_hash` in `[[crm.users]]`.
+    HashPassword,
 }
 
 #[derive(Subcommand)]
@@ -131,8 +134,34 @@ fn main() -> ExitCode {
     }
 }
 
+/// Reads one line from standard input: the password, without its line end.
+fn read_password() -> Result<crm::auth::Password, String> {
+    use std::io::{BufRead, IsTerminal};
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        eprint!("password (it shows as you type; pipe it in to hide it): ");
+    }
+    let mut line = String::new();
+    stdin
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| format!("cannot read the password: {e}"))?;
+    let password = line.strip_suffix('\n').unwrap_or(&line);
+    let password = password.strip_suffix('\r').unwrap_or(password);
+    let password = crm::auth::Password::new(password);
+    password.check_new().map_err(|e| e.to_string())?;
+    Ok(password)
+}
+
 async fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
+        Command::HashPassword => {
+            let password = read_password()?;
+            let hash = crm::auth::hash_password(&password, crm::auth::HashCost::default())
+                .map_err(|e| e.to_string())?;
+            println!("{}", hash.as_str());
+            Ok(())
+        }
         Command::CheckIvr { script } => {
             let text = std::fs::read_to_string(&script)
                 .map_err(|e| format!("{}: cannot read: {e}", script.display()))?;

@@ -106,6 +106,14 @@ async fn caller_picks_personnel_information_and_talks_with_the_operator() {
         1,
         "exactly one service request for the call: {all:#?}"
     );
+    // Service requests hold personal data: nobody reads them without logging in.
+    let (status, body) =
+        http_get_anonymous(engine.http_addr, "/api/v1/service-requests").expect("the CRM answers");
+    assert_eq!(status, 401, "an anonymous read is refused: {body}");
+    assert!(
+        !body.contains(CALLER_NUMBER),
+        "and shows nothing of the SRs: {body}"
+    );
 
     engine.shutdown().await;
     keep_logs_if_asked(data);

@@ -1032,14 +1032,42 @@ pub fn ms(d: Duration) -> u128 {
 // ---------------------------------------------------------------------------------------------
 // HTTP
 
-/// GET over a plain TCP connection (HTTP/1.1, `Connection: close`): status and body.
-pub fn http_get(addr: SocketAddr, path_and_query: &str) -> std::io::Result<(u16, String)> {
+/// The demo supervisor of `deploy/demo.toml`: the stories read service requests as them.
+pub const SUPERVISOR: (&str, &str) = ("supervisor", "demosupervisor");
+
+/// Session tokens by server: each story logs in once per server it reads from.
+fn session_tokens() -> &'static Mutex<std::collections::HashMap<SocketAddr, String>> {
+    static TOKENS: OnceLock<Mutex<std::collections::HashMap<SocketAddr, String>>> = OnceLock::new();
+    TOKENS.get_or_init(Default::default)
+}
+
+/// One request over a plain TCP connection (HTTP/1.1, `Connection: close`), with `token` as
+/// the bearer token and `body` sent as JSON: status and body.
+pub fn http_request(
+    addr: SocketAddr,
+    method: &str,
+    path_and_query: &str,
+    token: Option<&str>,
+    body: Option<&str>,
+) -> std::io::Result<(u16, String)> {
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
     stream.set_read_timeout(Some(Duration::from_secs(10)))?;
-    write!(
-        stream,
-        "GET {path_and_query} HTTP/1.1\r\nHost: {addr}\r\nAccept: application/json\r\nConnection: close\r\n\r\n"
-    )?;
+    let mut head = format!(
+        "{method} {path_and_query} HTTP/1.1\r\nHost: {addr}\r\nAccept: application/json\r\nConnection: close\r\n"
+    );
+    if let Some(token) = token {
+        let _ = write!(head, "Authorization: Bearer {token}\r\n");
+    }
+    if let Some(body) = body {
+        let _ = write!(
+            head,
+            "Content-Type: application/json\r\nContent-Length: {}\r\n",
+            body.len()
+        );
+    }
+    head.push_str("\r\n");
+    head.push_str(body.unwrap_or(""));
+    stream.write_all(head.as_bytes())?;
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw)?;
     let split = raw
@@ -1062,6 +1090,52 @@ pub fn http_get(addr: SocketAddr, path_and_query: &str) -> std::io::Result<(u16,
     Ok((status, String::from_utf8_lossy(&body).into_owned()))
 }
 
+/// `POST /api/v1/login`: the session token, or an error saying why not.
+pub fn http_login(addr: SocketAddr, (login, password): (&str, &str)) -> std::io::Result<String> {
+    let body = serde_json::json!({"login": login, "password": password}).to_string();
+    let (status, answer) = http_request(addr, "POST", "/api/v1/login", None, Some(&body))?;
+    let json: serde_json::Value = serde_json::from_str(&answer).unwrap_or_default();
+    match (status, json["token"].as_str()) {
+        (200, Some(token)) => Ok(token.to_owned()),
+        _ => Err(std::io::Error::other(format!(
+            "login as {login} refused: {status} {answer}"
+        ))),
+    }
+}
+
+/// GET as the demo supervisor ([`SUPERVISOR`]): logs in at the first request to a server,
+/// and again if the server no longer knows the session (a restart with a new store).
+pub fn http_get(addr: SocketAddr, path_and_query: &str) -> std::io::Result<(u16, String)> {
+    let cached = session_tokens()
+        .lock()
+        .expect("no test panics holding the token cache")
+        .get(&addr)
+        .cloned();
+    let token = match cached {
+        Some(token) => token,
+        None => http_login(addr, SUPERVISOR)?,
+    };
+    let mut answer = http_request(addr, "GET", path_and_query, Some(&token), None)?;
+    let mut token = token;
+    if answer.0 == 401 {
+        token = http_login(addr, SUPERVISOR)?;
+        answer = http_request(addr, "GET", path_and_query, Some(&token), None)?;
+    }
+    session_tokens()
+        .lock()
+        .expect("no test panics holding the token cache")
+        .insert(addr, token);
+    Ok(answer)
+}
+
+/// GET without logging in.
+pub fn http_get_anonymous(
+    addr: SocketAddr,
+    path_and_query: &str,
+) -> std::io::Result<(u16, String)> {
+    http_request(addr, "GET", path_and_query, None, None)
+}
+
 fn dechunk(mut data: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     while let Some(line_end) = data.windows(2).position(|w| w == b"\r\n") {
@@ -1078,7 +1152,7 @@ fn dechunk(mut data: &[u8]) -> Vec<u8> {
     out
 }
 
-/// GET, expecting JSON (or an empty body for errors).
+/// GET as the demo supervisor, expecting JSON (or an empty body for errors).
 pub fn http_get_json(addr: SocketAddr, path_and_query: &str) -> (u16, serde_json::Value) {
     let (status, body) =
         http_get(addr, path_and_query).unwrap_or_else(|e| panic!("GET {path_and_query}: {e}"));
@@ -1102,8 +1176,9 @@ pub fn url_encode(text: &str) -> String {
         .collect()
 }
 
-/// Polls `GET /api/v1/service-requests?sip_call_id=...` until the call's SR carries its call
-/// record (the engine reports the end a moment after the call ends); panics after `timeout`.
+/// Polls `GET /api/v1/service-requests?sip_call_id=...` (as the demo supervisor, like every
+/// read here) until the call's SR carries its call record (the engine reports the end a
+/// moment after the call ends); panics after `timeout`.
 /// The SR is keyed by the engine's own call ID; the SIP Call-ID the caller's phone chose is
 /// how a test (or an operator tracing a call) finds it.
 pub async fn wait_for_service_request(
@@ -1333,7 +1408,8 @@ impl Drop for Process {
     }
 }
 
-/// Polls `GET path` until it answers at all.
+/// Polls `GET /api/v1/service-requests` (logged in as the demo supervisor) until it answers
+/// at all.
 pub async fn wait_for_http(http: SocketAddr, what: &str) {
     let deadline = Instant::now() + Duration::from_secs(60);
     while http_get(http, "/api/v1/service-requests?limit=1").is_err() {

@@ -19,6 +19,10 @@ pub enum StoreError {
     Contention,
     #[error("database migration failed")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The change contradicts what is stored (a login that is taken, a user that the
+    /// configuration file manages): retrying it cannot help.
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
     /// A stored row breaks the schema's invariants (e.g. an unknown state name).
     #[error("corrupt row: {column} has unexpected value {value:?}")]
     CorruptRow { column: &'static str, value: String },

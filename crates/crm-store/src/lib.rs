@@ -11,6 +11,9 @@
 //! hashes, guests, discrepancy flags) has its own trait, [`CustomerStore`], implemented by the
 //! same three types: see the `customers` module for the schema and an example.
 //!
+//! [`UserStore`] keeps the staff who log in to the HTTP API, their roles and their sessions
+//! (module [`users`]).
+//!
 //! Every fact is idempotent and keyed by the engine's call ID: the first fact of a call opens
 //! its record, its SR and the SR's case, later ones complete them, a repeated or late fact
 //! never undoes a later one, and the call record at the end is applied once. The case opens
@@ -57,6 +60,8 @@ mod number;
 mod postgres;
 mod sql;
 mod sqlite;
+pub mod users;
+mod users_sql;
 
 use std::future::Future;
 
@@ -79,6 +84,10 @@ pub use model::{
 };
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
+pub use users::{
+    ConfiguredUsersSynced, ManagedBy, NewSession, NewUser, PasswordHash, Roles, Session,
+    SessionUser, StaffRole, TokenHash, User, UserChange, UserPage, UserStore, is_valid_login,
+};
 
 /// Where call records and service requests live.
 pub trait ServiceRequestStore: Send + Sync + 'static {

@@ -59,3 +59,4 @@ impl fmt::Debug for PgStore {
 }
 
 crate::sql::impl_service_request_store!(PgStore);
+crate::users_sql::impl_user_store!(PgStore);

@@ -73,3 +73,4 @@ impl fmt::Debug for SqliteStore {
 }
 
 crate::sql::impl_service_request_store!(SqliteStore);
+crate::users_sql::impl_user_store!(SqliteStore);

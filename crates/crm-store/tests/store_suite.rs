@@ -24,6 +24,9 @@ mod customer_records;
 mod customers;
 use customer_records::*;
 use customers::*;
+#[path = "store_suite/users.rs"]
+mod users;
+use users::*;
 
 /// 2026-03-02T10:00:00Z
 const MARCH_2026: i64 = 1_772_445_600_000;
@@ -543,6 +546,12 @@ suite!(
     searches_match_prefixes_in_bounded_pages,
     recent_requests_follow_the_customer_and_their_numbers,
     customer_personal_data_stays_out_of_debug_and_errors,
+    users_are_created_read_and_listed_with_their_roles,
+    a_taken_login_or_bad_user_is_refused,
+    api_changes_apply_to_api_users_and_disabling_ends_sessions,
+    the_configuration_wins_for_its_users,
+    sessions_expire_and_end,
+    a_user_keeps_only_the_newest_sessions,
 );
 
 // ---------------------------------------------------------------------------------------------

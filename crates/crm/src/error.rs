@@ -1,6 +1,6 @@
 //! The one place where CRM errors become gRPC statuses and HTTP responses.
 
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use crm_store::StoreError;
 use thiserror::Error;
@@ -14,33 +14,91 @@ pub enum CrmError {
     InvalidArgument(&'static str),
     #[error("service request not found")]
     NotFound,
+    #[error("user not found")]
+    UserNotFound,
     #[error("no such endpoint")]
     NoRoute,
+    #[error("method not allowed on this endpoint")]
+    MethodNotAllowed,
+    #[error(transparent)]
+    Unauthenticated(#[from] Unauthenticated),
+    /// Logged in, but without a role the request needs.
+    #[error("your roles do not allow this")]
+    Forbidden,
+    /// The change contradicts the current state (and retrying it cannot help).
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
+    #[error("too many failed logins: try again in {retry_after_secs} s")]
+    LockedOut { retry_after_secs: u64 },
+    #[error("the request body is larger than 64 KiB")]
+    PayloadTooLarge,
+    #[error("the request body must be JSON (Content-Type: application/json)")]
+    UnsupportedMediaType,
+    /// Every password check is busy: the client may retry shortly.
+    #[error("too many logins at once")]
+    Busy,
+    #[error(transparent)]
+    Password(#[from] crate::auth::PasswordError),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// Why a request was not authenticated. The three answers say what the client should do
+/// next, never whether a login exists.
+#[derive(Debug, Error, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Unauthenticated {
+    #[error("authentication required: log in and send Authorization: Bearer <token>")]
+    Missing,
+    #[error("the session token is unknown or expired: log in again")]
+    InvalidToken,
+    #[error("wrong login or password")]
+    BadCredentials,
 }
 
 /// What a client is told, in both protocols.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
     InvalidArgument,
+    Unauthenticated,
+    Forbidden,
     NotFound,
+    MethodNotAllowed,
+    Conflict,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    TooManyRequests,
     Unavailable,
     Internal,
 }
 
 impl CrmError {
     fn kind(&self) -> Kind {
+        use crate::auth::PasswordError;
         match self {
-            CrmError::InvalidArgument(_) | CrmError::Store(StoreError::InvalidInput(_)) => {
-                Kind::InvalidArgument
-            }
-            CrmError::NotFound | CrmError::NoRoute => Kind::NotFound,
+            CrmError::InvalidArgument(_)
+            | CrmError::Store(StoreError::InvalidInput(_))
+            | CrmError::Password(
+                PasswordError::TooShort
+                | PasswordError::TooLong
+                | PasswordError::NotArgon2
+                | PasswordError::TooCostly
+                | PasswordError::InvalidCost,
+            ) => Kind::InvalidArgument,
+            CrmError::Unauthenticated(_) => Kind::Unauthenticated,
+            CrmError::Forbidden => Kind::Forbidden,
+            CrmError::NotFound | CrmError::UserNotFound | CrmError::NoRoute => Kind::NotFound,
+            CrmError::MethodNotAllowed => Kind::MethodNotAllowed,
+            CrmError::Conflict(_) | CrmError::Store(StoreError::Conflict(_)) => Kind::Conflict,
+            CrmError::PayloadTooLarge => Kind::PayloadTooLarge,
+            CrmError::UnsupportedMediaType => Kind::UnsupportedMediaType,
+            CrmError::LockedOut { .. } => Kind::TooManyRequests,
             // Retrying later can succeed.
-            CrmError::Store(StoreError::Unavailable(_) | StoreError::Contention) => {
+            CrmError::Busy
+            | CrmError::Store(StoreError::Unavailable(_) | StoreError::Contention) => {
                 Kind::Unavailable
             }
-            CrmError::Store(_) => Kind::Internal,
+            CrmError::Password(_) | CrmError::Store(_) => Kind::Internal,
         }
     }
 
@@ -48,9 +106,9 @@ impl CrmError {
     /// text otherwise (database messages stay in the log).
     fn public_message(&self) -> String {
         match self.kind() {
-            Kind::InvalidArgument | Kind::NotFound => self.to_string(),
             Kind::Unavailable => "service temporarily unavailable".to_owned(),
             Kind::Internal => "internal error".to_owned(),
+            _ => self.to_string(),
         }
     }
 
@@ -68,8 +126,17 @@ impl From<CrmError> for tonic::Status {
         error.log();
         let message = error.public_message();
         match error.kind() {
-            Kind::InvalidArgument => tonic::Status::invalid_argument(message),
+            Kind::InvalidArgument | Kind::UnsupportedMediaType => {
+                tonic::Status::invalid_argument(message)
+            }
+            Kind::Unauthenticated => tonic::Status::unauthenticated(message),
+            Kind::Forbidden => tonic::Status::permission_denied(message),
             Kind::NotFound => tonic::Status::not_found(message),
+            Kind::MethodNotAllowed => tonic::Status::unimplemented(message),
+            Kind::Conflict => tonic::Status::failed_precondition(message),
+            Kind::PayloadTooLarge | Kind::TooManyRequests => {
+                tonic::Status::resource_exhausted(message)
+            }
             Kind::Unavailable => tonic::Status::unavailable(message),
             Kind::Internal => tonic::Status::internal(message),
         }
@@ -93,7 +160,16 @@ impl IntoResponse for CrmError {
         self.log();
         let (status, code) = match self.kind() {
             Kind::InvalidArgument => (StatusCode::BAD_REQUEST, "invalid_argument"),
+            Kind::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
+            Kind::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
             Kind::NotFound => (StatusCode::NOT_FOUND, "not_found"),
+            Kind::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
+            Kind::Conflict => (StatusCode::CONFLICT, "conflict"),
+            Kind::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            Kind::UnsupportedMediaType => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+            }
+            Kind::TooManyRequests => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
             Kind::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             Kind::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         };
@@ -103,7 +179,29 @@ impl IntoResponse for CrmError {
                 message: self.public_message(),
             },
         };
-        (status, axum::Json(body)).into_response()
+        let mut response = (status, axum::Json(body)).into_response();
+        let headers = response.headers_mut();
+        match &self {
+            // RFC 6750, 3: a 401 names the scheme; 3.1: and says when a token was refused.
+            CrmError::Unauthenticated(Unauthenticated::InvalidToken) => {
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static(r#"Bearer error="invalid_token""#),
+                );
+            }
+            CrmError::Unauthenticated(_) => {
+                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            // RFC 9110, 10.2.3.
+            CrmError::LockedOut { retry_after_secs } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+            }
+            CrmError::Busy => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(1u64));
+            }
+            _ => {}
+        }
+        response
     }
 }
 
@@ -136,7 +234,7 @@ mod tests {
     #[test]
     fn each_error_maps_to_one_grpc_code_and_one_http_status() {
         type Case = (fn() -> CrmError, tonic::Code, StatusCode);
-        let cases: [Case; 6] = [
+        let cases: [Case; 15] = [
             (
                 || CrmError::InvalidArgument("call id is empty"),
                 tonic::Code::InvalidArgument,
@@ -167,12 +265,79 @@ mod tests {
                 tonic::Code::Internal,
                 StatusCode::INTERNAL_SERVER_ERROR,
             ),
+            (
+                || Unauthenticated::Missing.into(),
+                tonic::Code::Unauthenticated,
+                StatusCode::UNAUTHORIZED,
+            ),
+            (
+                || CrmError::Forbidden,
+                tonic::Code::PermissionDenied,
+                StatusCode::FORBIDDEN,
+            ),
+            (
+                || CrmError::MethodNotAllowed,
+                tonic::Code::Unimplemented,
+                StatusCode::METHOD_NOT_ALLOWED,
+            ),
+            (
+                || StoreError::Conflict("taken").into(),
+                tonic::Code::FailedPrecondition,
+                StatusCode::CONFLICT,
+            ),
+            (
+                || CrmError::PayloadTooLarge,
+                tonic::Code::ResourceExhausted,
+                StatusCode::PAYLOAD_TOO_LARGE,
+            ),
+            (
+                || CrmError::UnsupportedMediaType,
+                tonic::Code::InvalidArgument,
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ),
+            (
+                || CrmError::LockedOut {
+                    retry_after_secs: 300,
+                },
+                tonic::Code::ResourceExhausted,
+                StatusCode::TOO_MANY_REQUESTS,
+            ),
+            (
+                || crate::auth::PasswordError::TooShort.into(),
+                tonic::Code::InvalidArgument,
+                StatusCode::BAD_REQUEST,
+            ),
+            (
+                || crate::auth::PasswordError::Hashing.into(),
+                tonic::Code::Internal,
+                StatusCode::INTERNAL_SERVER_ERROR,
+            ),
         ];
         for (error, code, status) in cases {
             let text = error().to_string();
             assert_eq!(tonic::Status::from(error()).code(), code, "{text}");
             assert_eq!(error().into_response().status(), status, "{text}");
         }
+    }
+
+    #[test]
+    fn refusals_tell_the_client_what_to_do_next() {
+        let locked = CrmError::LockedOut {
+            retry_after_secs: 42,
+        }
+        .into_response();
+        assert_eq!(locked.headers()[header::RETRY_AFTER], "42");
+        let missing = CrmError::from(Unauthenticated::Missing).into_response();
+        assert_eq!(missing.headers()[header::WWW_AUTHENTICATE], "Bearer");
+        let expired = CrmError::from(Unauthenticated::InvalidToken).into_response();
+        assert_eq!(
+            expired.headers()[header::WWW_AUTHENTICATE],
+            r#"Bearer error="invalid_token""#
+        );
+        assert_eq!(
+            CrmError::from(Unauthenticated::BadCredentials).public_message(),
+            "wrong login or password"
+        );
     }
 
     #[test]

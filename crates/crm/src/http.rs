@@ -1,24 +1,79 @@
-//! The HTTP API: service requests as JSON for the operators' and supervisors' pages.
+//! The HTTP API: service requests as JSON for the operators' and supervisors' pages, logins,
+//! and the administration of users.
+//!
+//! Every route but `POST /api/v1/login` needs a session: handlers take an extractor of
+//! [`crate::auth`] ([`Staff`], [`crate::auth::Administrator`], [`crate::auth::Principal`]) as
+//! their first argument, so that a request is authenticated and its roles checked before
+//! anything is parsed or looked up, and a refusal never says whether the thing exists.
 //!
 //! The JSON shows the caller's number in clear: showing it to the operator is the CRM's job.
 //! Logs never do.
 
+mod body;
+mod sessions;
+mod users;
+
 use std::sync::Arc;
 
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{DefaultBodyLimit, FromRef, Path, Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use common::Pii;
 use crm_store::{
-    CallOutcome, CallStage, EndReason, ListFilter, ServiceRequest, ServiceRequestStore,
+    CallOutcome, CallStage, EndReason, ListFilter, ServiceRequest, ServiceRequestStore, UserStore,
 };
 use serde::{Deserialize, Serialize};
 
-use crate::CrmError;
+pub use body::{BodyShape, JsonBody};
+pub use sessions::{LoginAnswer, MeAnswer};
+pub use users::{UserList, UserView};
 
-/// The routes of the HTTP API, on a shared store.
-pub fn router<S: ServiceRequestStore>(store: Arc<S>) -> Router {
+use crate::CrmError;
+use crate::auth::{Authenticator, Sessions, Staff};
+
+/// The largest request body any route reads (RFC 9110, 15.5.14: larger ones get 413).
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// What every handler can reach: the store, and the authenticator that checks passwords and
+/// resolves sessions. The auth extractors find their [`Sessions`] in it (`FromRef`).
+pub struct ApiState<S> {
+    pub store: Arc<S>,
+    pub auth: Arc<Authenticator<S>>,
+    sessions: Sessions,
+}
+
+impl<S: UserStore> ApiState<S> {
+    pub fn new(store: Arc<S>, auth: Arc<Authenticator<S>>) -> Self {
+        let sessions = auth.sessions();
+        Self {
+            store,
+            auth,
+            sessions,
+        }
+    }
+}
+
+impl<S> Clone for ApiState<S> {
+    fn clone(&self) -> Self {
+        Self {
+            store: self.store.clone(),
+            auth: self.auth.clone(),
+            sessions: self.sessions.clone(),
+        }
+    }
+}
+
+impl<S> FromRef<ApiState<S>> for Sessions {
+    fn from_ref(state: &ApiState<S>) -> Sessions {
+        state.sessions.clone()
+    }
+}
+
+/// The routes of the HTTP API. Serve them with
+/// `into_make_service_with_connect_info::<SocketAddr>()`: the lockout after failed logins
+/// counts per source address.
+pub fn router<S: ServiceRequestStore + UserStore>(state: ApiState<S>) -> Router {
     Router::new()
         .route("/api/v1/service-requests", get(list::<S>))
         .route("/api/v1/service-requests/{number}", get(by_number::<S>))
@@ -26,8 +81,12 @@ pub fn router<S: ServiceRequestStore>(store: Arc<S>) -> Router {
             "/api/v1/calls/{call_id}/service-request",
             get(by_call_id::<S>),
         )
+        .merge(sessions::routes::<S>())
+        .merge(users::routes::<S>())
+        .method_not_allowed_fallback(method_not_allowed)
         .fallback(no_route)
-        .with_state(store)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(state)
 }
 
 /// A service request as the API shows it, with its call record.
@@ -148,7 +207,8 @@ struct ListParams {
 }
 
 async fn list<S: ServiceRequestStore>(
-    State(store): State<Arc<S>>,
+    _: Staff,
+    State(state): State<ApiState<S>>,
     params: Result<Query<ListParams>, QueryRejection>,
 ) -> Result<Json<ServiceRequestList>, CrmError> {
     let Query(params) = params.map_err(|_| {
@@ -157,7 +217,7 @@ async fn list<S: ServiceRequestStore>(
              agent_id (text), from_unix_ms, until_unix_ms, limit, offset (numbers)",
         )
     })?;
-    let state = params
+    let sr_state = params
         .state
         .map(|name| {
             service_request::State::from_name(&name)
@@ -172,7 +232,7 @@ async fn list<S: ServiceRequestStore>(
         call_id: params.call_id,
         sip_call_id: params.sip_call_id,
         caller_number: params.caller_number,
-        state,
+        state: sr_state,
         queue: params.queue,
         agent_id: params.agent_id,
         created_from_unix_ms: params.from_unix_ms,
@@ -180,7 +240,8 @@ async fn list<S: ServiceRequestStore>(
         limit,
         offset: params.offset.unwrap_or(0),
     };
-    let service_requests = store
+    let service_requests = state
+        .store
         .list(filter)
         .await?
         .into_iter()
@@ -190,10 +251,12 @@ async fn list<S: ServiceRequestStore>(
 }
 
 async fn by_number<S: ServiceRequestStore>(
-    State(store): State<Arc<S>>,
+    _: Staff,
+    State(state): State<ApiState<S>>,
     Path(number): Path<String>,
 ) -> Result<Json<ServiceRequestView>, CrmError> {
-    let sr = store
+    let sr = state
+        .store
         .get_by_number(&number)
         .await?
         .ok_or(CrmError::NotFound)?;
@@ -201,10 +264,12 @@ async fn by_number<S: ServiceRequestStore>(
 }
 
 async fn by_call_id<S: ServiceRequestStore>(
-    State(store): State<Arc<S>>,
+    _: Staff,
+    State(state): State<ApiState<S>>,
     Path(call_id): Path<String>,
 ) -> Result<Json<ServiceRequestView>, CrmError> {
-    let sr = store
+    let sr = state
+        .store
         .get_by_call_id(&call_id)
         .await?
         .ok_or(CrmError::NotFound)?;
@@ -213,4 +278,10 @@ async fn by_call_id<S: ServiceRequestStore>(
 
 async fn no_route() -> CrmError {
     CrmError::NoRoute
+}
+
+/// A known path with a method it does not serve: 405 with the JSON body of every error (the
+/// `Allow` header is axum's).
+async fn method_not_allowed() -> CrmError {
+    CrmError::MethodNotAllowed
 }

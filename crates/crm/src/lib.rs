@@ -3,7 +3,10 @@
 //! * gRPC (`centralino.cti.v1.Cti`, see `proto/cti.proto`): the engine's call facts (arrived,
 //!   offered with the screen pop, answered, ended with the call record). The first opens the
 //!   call's SR, exactly once per call ID; every call needs the engine's service credential.
-//! * HTTP/JSON (`/api/v1/...`, see `docs/api.md`): SRs for operators and supervisors.
+//! * HTTP/JSON (`/api/v1/...`, see `docs/api.md`): SRs for operators and supervisors, for
+//!   staff who logged in (`POST /api/v1/login`), and the administration of users. Handlers
+//!   find out who is asking with the extractors of [`auth`] ([`auth::Staff`],
+//!   [`auth::Administrator`], [`auth::Principal`]).
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -12,11 +15,12 @@
 //! let grpc = tokio::net::TcpListener::bind("127.0.0.1:50051").await?;
 //! let http = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
 //! let credential = crm::ServiceCredential::new(&std::env::var("CENTRALINO_CTI_TOKEN")?)?;
-//! crm::serve(store, credential, grpc, http, async { tokio::signal::ctrl_c().await.ok(); }).await?;
+//! let config = crm::CrmConfig::new(credential);
+//! crm::serve(store, config, grpc, http, async { tokio::signal::ctrl_c().await.ok(); }).await?;
 //! # Ok(()) }
 //! ```
 
-mod auth;
+pub mod auth;
 mod cti;
 mod error;
 pub mod http;
@@ -25,14 +29,46 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use crm_store::ServiceRequestStore;
+use common::{Clock, SystemClock};
+use crm_store::{ServiceRequestStore, UserStore};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio_stream::wrappers::TcpListenerStream;
 
-pub use auth::{CredentialError, MIN_TOKEN_LEN, ServiceCredential};
+pub use auth::{AuthSettings, CredentialError, MIN_TOKEN_LEN, ServiceCredential};
 pub use cti::CtiService;
-pub use error::CrmError;
+pub use error::{CrmError, Unauthenticated};
+
+/// How the CRM service runs.
+#[derive(Clone)]
+pub struct CrmConfig {
+    /// The engine's credential on the CTI link.
+    pub credential: ServiceCredential,
+    /// Logins and sessions on the HTTP API.
+    pub auth: AuthSettings,
+    /// The wall clock of lockouts (the store has its own, normally the same).
+    pub clock: Arc<dyn Clock>,
+}
+
+impl CrmConfig {
+    /// Default login settings and the system clock.
+    pub fn new(credential: ServiceCredential) -> Self {
+        Self {
+            credential,
+            auth: AuthSettings::default(),
+            clock: Arc::new(SystemClock),
+        }
+    }
+}
+
+impl std::fmt::Debug for CrmConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CrmConfig")
+            .field("credential", &self.credential)
+            .field("auth", &self.auth)
+            .finish_non_exhaustive()
+    }
+}
 
 /// Why the CRM service stopped without being asked to.
 #[derive(Debug, thiserror::Error)]
@@ -51,20 +87,26 @@ pub enum ServeError {
     Reflection(#[source] tonic_reflection::server::Error),
     #[error("http server failed")]
     Http(#[source] std::io::Error),
+    #[error("cannot prepare the password checks")]
+    Auth(#[source] auth::PasswordError),
 }
 
 /// Serves the CTI over gRPC on `grpc_listener` and the HTTP API on `http_listener` until
 /// `shutdown` completes; then both stop accepting and finish the requests in flight.
 ///
 /// Takes bound listeners so that callers (and tests) can bind port 0 and read the address.
-pub async fn serve<S: ServiceRequestStore>(
+pub async fn serve<S: ServiceRequestStore + UserStore>(
     store: S,
-    credential: ServiceCredential,
+    config: CrmConfig,
     grpc_listener: TcpListener,
     http_listener: TcpListener,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), ServeError> {
     let store = Arc::new(store);
+    let auth = auth::Authenticator::new(store.clone(), config.auth, config.clock)
+        .await
+        .map_err(ServeError::Auth)?;
+    let api = http::router(http::ApiState::new(store.clone(), Arc::new(auth)));
     let grpc_addr = grpc_listener.local_addr().ok();
     let http_addr = http_listener.local_addr().ok();
     let (stop, stopped) = watch::channel(false);
@@ -90,13 +132,16 @@ pub async fn serve<S: ServiceRequestStore>(
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
-        .add_service(CtiService::new(store.clone()).into_server(credential))
+        .add_service(CtiService::new(store.clone()).into_server(config.credential))
         .serve_with_incoming_shutdown(
             TcpListenerStream::new(grpc_listener),
             until_stopped(stopped.clone()),
         );
-    let http = axum::serve(http_listener, http::router(store))
-        .with_graceful_shutdown(until_stopped(stopped));
+    let http = axum::serve(
+        http_listener,
+        api.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(until_stopped(stopped));
     let servers = async {
         tokio::try_join!(async { grpc.await.map_err(ServeError::Grpc) }, async {
             http.await.map_err(ServeError::Http)
@@ -118,9 +163,9 @@ pub async fn serve<S: ServiceRequestStore>(
 }
 
 /// Binds both addresses, then [`serve`]s.
-pub async fn serve_on<S: ServiceRequestStore>(
+pub async fn serve_on<S: ServiceRequestStore + UserStore>(
     store: S,
-    credential: ServiceCredential,
+    config: CrmConfig,
     grpc_addr: SocketAddr,
     http_addr: SocketAddr,
     shutdown: impl Future<Output = ()>,
@@ -136,7 +181,7 @@ pub async fn serve_on<S: ServiceRequestStore>(
     };
     let grpc = bind("grpc", grpc_addr).await?;
     let http = bind("http", http_addr).await?;
-    serve(store, credential, grpc, http, shutdown).await
+    serve(store, config, grpc, http, shutdown).await
 }
 
 /// Completes when `stop` says so, or when its sender is gone.

@@ -63,3 +63,60 @@ async fn errors_are_json_with_the_right_status() {
     );
     crm.stop().await.expect("clean shutdown");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_method_gets_405_with_the_json_error_body() {
+    let crm = Crm::start().await;
+    for (method, path, allow) in [
+        ("POST", "/api/v1/service-requests", "get,head"),
+        (
+            "DELETE",
+            "/api/v1/service-requests/SR-2026-000001",
+            "get,head",
+        ),
+        ("GET", "/api/v1/login", "post"),
+        ("DELETE", "/api/v1/users/anna", "get,head,put"),
+    ] {
+        let answer = crm.request(method, path, None, None).await;
+        assert_eq!(answer.status, 405, "{method} {path}: {answer:?}");
+        assert_eq!(answer.code(), "method_not_allowed");
+        assert_eq!(answer.header("allow"), Some(allow), "{method} {path}");
+    }
+    let unknown = crm.get_as(None, "/api/v1/no-such-thing").await;
+    assert_eq!((unknown.status, unknown.code()), (404, "not_found"));
+    crm.stop().await.expect("clean shutdown");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bodies_over_64_kib_are_refused_on_every_route() {
+    let crm = Crm::start().await;
+    let admin = crm.token(common::ADMIN).await;
+    let padding = "x".repeat(70 * 1024);
+    let login = format!(r#"{{"login":"anna","password":"{padding}"}}"#);
+    let answer = crm
+        .request("POST", "/api/v1/login", None, Some(&login))
+        .await;
+    assert_eq!((answer.status, answer.code()), (413, "payload_too_large"));
+    let user = format!(
+        r#"{{"login":"big","name":"{padding}","roles":["operator"],"password":"12345678"}}"#
+    );
+    let answer = crm
+        .request("POST", "/api/v1/users", Some(&admin), Some(&user))
+        .await;
+    assert_eq!((answer.status, answer.code()), (413, "payload_too_large"));
+    // Within the limit, each field still has its own.
+    let name = "x".repeat(300);
+    let user =
+        format!(r#"{{"login":"big","name":"{name}","roles":["operator"],"password":"12345678"}}"#);
+    let answer = crm
+        .request("POST", "/api/v1/users", Some(&admin), Some(&user))
+        .await;
+    assert_eq!((answer.status, answer.code()), (400, "invalid_argument"));
+    assert!(
+        answer.json["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("200 bytes")),
+        "{answer:?}"
+    );
+    crm.stop().await.expect("clean shutdown");
+}

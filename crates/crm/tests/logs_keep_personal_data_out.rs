@@ -1,6 +1,7 @@
 //! The CRM shows the caller's number to operators, but never writes it to its logs
 //! (STYLE.md, Privacy): everything logged at TRACE level, by us and by the libraries under us,
-//! while calls are popped, recorded, read and refused, is searched for it.
+//! while calls are popped, recorded, read and refused, and while staff log in (right and
+//! wrong), is searched for it, for passwords and for staff names.
 
 mod common;
 
@@ -12,6 +13,8 @@ use cti_proto::{CallOffered, CallOutcome, CallRecord, CallStage, EndReason, IvrD
 
 const CALLER: &str = "+390559876543";
 const CUSTOMER: &str = "VRDGPP80A01H501Z";
+const PASSWORD_TRIED: &str = "Tr1ed-Pa55word";
+const MADE_UP_LOGIN: &str = "maybe.a.password";
 
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);
@@ -76,6 +79,13 @@ async fn caller_numbers_never_reach_the_logs() {
     })
     .await
     .expect_err("refused");
+    // Logins, right and wrong, log neither passwords nor names nor made-up logins.
+    assert_eq!(
+        crm.login(common::OPERATOR.0, PASSWORD_TRIED).await.status,
+        401
+    );
+    assert_eq!(crm.login(MADE_UP_LOGIN, PASSWORD_TRIED).await.status, 401);
+    crm.token(common::OPERATOR).await;
     let (status, body) = crm.get("/api/v1/calls/call-pii/service-request").await;
     assert_eq!(status, 200);
     assert_eq!(
@@ -94,7 +104,20 @@ async fn caller_numbers_never_reach_the_logs() {
         logs.contains("call fact stored"),
         "our own events were logged:\n{logs}"
     );
-    for secret in [CALLER, "9876543", CUSTOMER] {
+    assert!(
+        logs.contains("login refused"),
+        "failed logins are logged:\n{logs}"
+    );
+    assert!(logs.contains("logged in"), "logins are logged:\n{logs}");
+    for secret in [
+        CALLER,
+        "9876543",
+        CUSTOMER,
+        PASSWORD_TRIED,
+        MADE_UP_LOGIN,
+        common::OPERATOR.1,
+        common::OPERATOR_NAME,
+    ] {
         assert!(
             !logs.contains(secret),
             "{secret} leaked into the logs:\n{logs}"

@@ -108,7 +108,7 @@ async fn facts_wait_for_a_crm_that_is_down_and_arrive_once_it_is_up() {
     let (crm_stop, crm_stopped) = tokio::sync::oneshot::channel::<()>();
     let crm = tokio::spawn(crm::serve(
         store.clone(),
-        crm::ServiceCredential::new(TOKEN).unwrap(),
+        crm::CrmConfig::new(crm::ServiceCredential::new(TOKEN).unwrap()),
         grpc,
         http,
         async {
