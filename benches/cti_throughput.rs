@@ -155,53 +155,15 @@ async fn outbox_cost(calls: u64, fsync: Duration) {
     }
 }
 
-async fn sr_open_rate<S: ServiceRequestStore>(name: &'static str, store: Arc<S>, calls: u64) {
-    use crm_store::{Arrived, CallFact as StoreFact, Caller, FactKind};
-    let tasks = 32u64;
-    let t = Instant::now();
-    let mut handles = Vec::new();
-    for task in 0..tasks {
-        let store = store.clone();
-        handles.push(tokio::spawn(async move {
-            let mut n = task;
-            while n < calls {
-                store
-                    .record_call_fact(StoreFact {
-                        call_id: format!("{name}-open-{n:08}"),
-                        at_unix_ms: 1_795_000_000_000,
-                        kind: FactKind::Arrived(Arrived {
-                            sip_call_id: format!("{n}@bench"),
-                            channel: String::new(),
-                            caller: Caller {
-                                raw: "0551234567".to_string().into(),
-                                e164: Some("+390551234567".to_string().into()),
-                            },
-                            dialled_number: "800123456".into(),
-                        }),
-                    })
-                    .await
-                    .unwrap();
-                n += tasks;
-            }
-        }));
-    }
-    for h in handles {
-        h.await.unwrap();
-    }
-    let elapsed = t.elapsed();
-    println!(
-        "| {name} | {calls} | {:.0} | {:.2} ms |",
-        calls as f64 / elapsed.as_secs_f64(),
-        ms(elapsed / calls as u32) * tasks as f64
-    );
-}
-
-async fn screen_pops(offers: u64, rate: u64) {
+/// A CRM on loopback over `store`; returns its CTI client and a stop handle.
+async fn start_crm<S: ServiceRequestStore + crm_store::UserStore>(
+    store: S,
+) -> (
+    cti_proto::CtiClient,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<Result<(), crm::ServeError>>,
+) {
     const TOKEN: &str = "bench-credential-0123456789abcdef";
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(dir.path().join("crm.db"), Arc::new(SystemClock))
-        .await
-        .unwrap();
     let grpc = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let http = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", grpc.local_addr().unwrap());
@@ -218,6 +180,59 @@ async fn screen_pops(offers: u64, rate: u64) {
     let client = cti_proto::CtiClient::connect(url, Some(TOKEN.into()))
         .await
         .unwrap();
+    (client, stop, crm)
+}
+
+/// New calls' first facts over the CRM's gRPC CTI service, as an engine sends them, from
+/// `concurrency` callers at once: SRs (with their record and case) opened per second.
+async fn sr_open_rate<S: ServiceRequestStore + crm_store::UserStore>(
+    name: &'static str,
+    store: S,
+    calls: u64,
+) {
+    let concurrency = 64u64;
+    let (client, stop, crm) = start_crm(store).await;
+    let t = Instant::now();
+    let mut handles = Vec::new();
+    for task in 0..concurrency {
+        let client = client.clone();
+        handles.push(tokio::spawn(async move {
+            let mut n = task;
+            while n < calls {
+                client
+                    .report_call_arrived(cti_proto::CallArrived {
+                        call_id: format!("{name}-open-{n:08}"),
+                        sip_call_id: format!("{n}@bench"),
+                        caller_number: "0551234567".into(),
+                        caller_number_e164: Some("+390551234567".into()),
+                        dialled_number: "800123456".into(),
+                        channel: String::new(),
+                        arrived_at_unix_ms: 1_795_000_000_000,
+                    })
+                    .await
+                    .unwrap();
+                n += concurrency;
+            }
+        }));
+    }
+    for h in handles {
+        h.await.unwrap();
+    }
+    let elapsed = t.elapsed();
+    println!(
+        "| {name} | {calls} | {concurrency} | {:.0} |",
+        calls as f64 / elapsed.as_secs_f64(),
+    );
+    let _ = stop.send(());
+    let _ = crm.await;
+}
+
+async fn screen_pops(offers: u64, rate: u64) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path().join("crm.db"), Arc::new(SystemClock))
+        .await
+        .unwrap();
+    let (client, stop, crm) = start_crm(store).await;
     let interval = Duration::from_secs_f64(1.0 / rate as f64);
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
@@ -284,13 +299,13 @@ fn main() {
         println!("\nfsync (4 KiB append + fdatasync) p50 on this disk: {:.3} ms", ms(fsync));
         outbox_cost(calls, fsync).await;
 
-        println!("\n## CRM: SR auto-open rate (a new call's first fact opens its record and SR), 32 concurrent writers");
-        println!("| store | calls | SRs opened/s | mean time per open |");
+        println!("\n## CRM: SR auto-open rate over gRPC (a new call's first fact opens its record, SR and case; facts group-committed)");
+        println!("| store | calls | concurrent engines' calls | SRs opened/s |");
         println!("|---|---|---|---|");
         let store = SqliteStore::open(dir.path().join("crm.db"), Arc::new(SystemClock))
             .await
             .unwrap();
-        sr_open_rate("sqlite", Arc::new(store), calls).await;
+        sr_open_rate("sqlite", store, calls).await;
         if let Ok(url) = std::env::var("CENTRALINO_TEST_POSTGRES_URL") {
             let name = format!("centralino_bench_{}", std::process::id());
             use sqlx::Connection;
@@ -305,7 +320,7 @@ fn main() {
             let store = crm_store::PgStore::connect_with(options, Arc::new(SystemClock))
                 .await
                 .unwrap();
-            sr_open_rate("postgres", Arc::new(store.clone()), calls).await;
+            sr_open_rate("postgres", store.clone(), calls).await;
             store.close().await;
             sqlx::query(sqlx::AssertSqlSafe(format!(
                 "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"

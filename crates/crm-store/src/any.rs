@@ -45,8 +45,11 @@ macro_rules! delegate {
 }
 
 impl ServiceRequestStore for AnyStore {
-    async fn record_call_fact(&self, fact: CallFact) -> Result<Opened, StoreError> {
-        delegate!(self, store => store.record_call_fact(fact))
+    async fn record_call_facts(
+        &self,
+        facts: Vec<CallFact>,
+    ) -> Result<Vec<Result<Opened, StoreError>>, StoreError> {
+        delegate!(self, store => store.record_call_facts(facts))
     }
 
     async fn get(&self, id: i64) -> Result<Option<ServiceRequest>, StoreError> {

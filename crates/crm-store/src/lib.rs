@@ -91,13 +91,28 @@ pub use users::{
 
 /// Where call records and service requests live.
 pub trait ServiceRequestStore: Send + Sync + 'static {
-    /// Applies one fact of a call, opening the call's record and SR if it has none; either way
-    /// returns the SR. Concurrent facts of one call produce one SR, and exactly one of them
-    /// reports `created`.
+    /// Applies the facts of calls in order, in one transaction (one commit for many calls:
+    /// what lets the CRM keep up with a busy engine), opening each call's record, SR and case
+    /// if it has none. A fact that breaks a limit gets its own error and the others go on; a
+    /// database error fails the whole batch (nothing of it is stored). Concurrent facts of one
+    /// call produce one SR, and exactly one of them reports `created`.
+    fn record_call_facts(
+        &self,
+        facts: Vec<CallFact>,
+    ) -> impl Future<Output = Result<Vec<Result<Opened, StoreError>>, StoreError>> + Send;
+
+    /// [`Self::record_call_facts`] for one fact.
     fn record_call_fact(
         &self,
         fact: CallFact,
-    ) -> impl Future<Output = Result<Opened, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Opened, StoreError>> + Send {
+        async move {
+            self.record_call_facts(vec![fact])
+                .await?
+                .pop()
+                .unwrap_or(Err(StoreError::Contention))
+        }
+    }
 
     fn get(
         &self,
@@ -125,11 +140,11 @@ pub trait ServiceRequestStore: Send + Sync + 'static {
 
 /// A shared store is a store: lets the gRPC and HTTP sides hold one `Arc`.
 impl<S: ServiceRequestStore> ServiceRequestStore for std::sync::Arc<S> {
-    fn record_call_fact(
+    fn record_call_facts(
         &self,
-        fact: CallFact,
-    ) -> impl Future<Output = Result<Opened, StoreError>> + Send {
-        S::record_call_fact(self, fact)
+        facts: Vec<CallFact>,
+    ) -> impl Future<Output = Result<Vec<Result<Opened, StoreError>>, StoreError>> + Send {
+        S::record_call_facts(self, facts)
     }
 
     fn get(

@@ -330,98 +330,122 @@ pub(crate) use apply_fact;
 macro_rules! impl_service_request_store {
     ($store:ty) => {
         impl $crate::ServiceRequestStore for $store {
-            async fn record_call_fact(
+            async fn record_call_facts(
                 &self,
-                fact: $crate::CallFact,
-            ) -> Result<$crate::Opened, $crate::StoreError> {
+                facts: Vec<$crate::CallFact>,
+            ) -> Result<Vec<Result<$crate::Opened, $crate::StoreError>>, $crate::StoreError> {
                 use $crate::model::FactKind;
                 use $crate::sql;
 
-                fact.validate()?;
-                let channel = match &fact.kind {
-                    FactKind::Arrived(a) => a.channel.as_str(),
-                    FactKind::Offered(o) => o.channel.as_str(),
-                    FactKind::Ended(e) => e.channel.as_str(),
-                    FactKind::Answered { .. } => "",
-                };
-                let channel = if channel.is_empty() {
-                    $crate::CHANNEL_PHONE
-                } else {
-                    channel
-                };
-                let ivr_data = match &fact.kind {
-                    FactKind::Offered(o) => Some(&o.ivr_data),
-                    FactKind::Ended(e) => Some(&e.ivr_data),
-                    _ => None,
-                };
-                for _ in 0..sql::OPEN_ATTEMPTS {
+                // Invalid facts are answered alone; the valid ones share one transaction.
+                let mut answers: Vec<Option<Result<$crate::Opened, $crate::StoreError>>> =
+                    Vec::with_capacity(facts.len());
+                let mut valid = Vec::with_capacity(facts.len());
+                for (index, fact) in facts.iter().enumerate() {
+                    match fact.validate() {
+                        Ok(()) => {
+                            answers.push(None);
+                            valid.push(index);
+                        }
+                        Err(e) => answers.push(Some(Err(e))),
+                    }
+                }
+                'attempt: for _ in 0..sql::OPEN_ATTEMPTS {
                     let now = self.clock.now_unix_ms();
                     let mut tx = self.begin_write().await?;
-                    sqlx::query(sql::ENSURE_CALL)
-                        .bind(&fact.call_id)
-                        .execute(&mut *tx)
-                        .await?;
-                    sql::apply_fact!(tx, &fact);
-                    let existing: Option<i64> = sqlx::query_scalar(sql::SR_ID_OF_CALL)
-                        .bind(&fact.call_id)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                    let (id, created) = match existing {
-                        Some(id) => (id, false),
-                        None => {
-                            let year = $crate::number::utc_year(now);
-                            let sequence: i64 = sqlx::query_scalar(sql::NEXT_NUMBER)
-                                .bind(year)
-                                .fetch_one(&mut *tx)
-                                .await?;
-                            let inserted: Option<i64> = sqlx::query_scalar(sql::INSERT_SR)
-                                .bind($crate::number::format_sr_number(year, sequence))
-                                .bind(&fact.call_id)
-                                .bind(channel)
-                                .bind(now)
-                                .fetch_optional(&mut *tx)
-                                .await?;
-                            match inserted {
-                                Some(id) => (id, true),
-                                None => {
-                                    // A concurrent fact of the same call opened it after our
-                                    // look-up. Rolling back gives the number back, so the
-                                    // sequence keeps no gaps; the next round finds its SR.
-                                    tx.rollback().await?;
-                                    continue;
+                    let mut opened = Vec::with_capacity(valid.len());
+                    for &index in &valid {
+                        let fact = &facts[index];
+                        let channel = match &fact.kind {
+                            FactKind::Arrived(a) => a.channel.as_str(),
+                            FactKind::Offered(o) => o.channel.as_str(),
+                            FactKind::Ended(e) => e.channel.as_str(),
+                            FactKind::Answered { .. } => "",
+                        };
+                        let channel = if channel.is_empty() {
+                            $crate::CHANNEL_PHONE
+                        } else {
+                            channel
+                        };
+                        let ivr_data = match &fact.kind {
+                            FactKind::Offered(o) => Some(&o.ivr_data),
+                            FactKind::Ended(e) => Some(&e.ivr_data),
+                            _ => None,
+                        };
+                        sqlx::query(sql::ENSURE_CALL)
+                            .bind(&fact.call_id)
+                            .execute(&mut *tx)
+                            .await?;
+                        sql::apply_fact!(tx, fact);
+                        let existing: Option<i64> = sqlx::query_scalar(sql::SR_ID_OF_CALL)
+                            .bind(&fact.call_id)
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                        let (id, created) = match existing {
+                            Some(id) => (id, false),
+                            None => {
+                                let year = $crate::number::utc_year(now);
+                                let sequence: i64 = sqlx::query_scalar(sql::NEXT_NUMBER)
+                                    .bind(year)
+                                    .fetch_one(&mut *tx)
+                                    .await?;
+                                let inserted: Option<i64> = sqlx::query_scalar(sql::INSERT_SR)
+                                    .bind($crate::number::format_sr_number(year, sequence))
+                                    .bind(&fact.call_id)
+                                    .bind(channel)
+                                    .bind(now)
+                                    .fetch_optional(&mut *tx)
+                                    .await?;
+                                match inserted {
+                                    Some(id) => (id, true),
+                                    None => {
+                                        // A concurrent writer opened it after our look-up.
+                                        // Rolling back gives the numbers back, so the
+                                        // sequence keeps no gaps; the next round finds it.
+                                        tx.rollback().await?;
+                                        continue 'attempt;
+                                    }
                                 }
                             }
+                        };
+                        match ivr_data {
+                            Some(data) => {
+                                sqlx::query(sql::CLASSIFY_SR)
+                                    .bind(id)
+                                    .bind($crate::ivr_value(data, $crate::ivr_keys::SERVICE_AREA))
+                                    .bind($crate::ivr_value(data, $crate::ivr_keys::CATEGORY))
+                                    .bind($crate::ivr_value(data, $crate::ivr_keys::REQUEST_TYPE))
+                                    .bind(now)
+                                    .execute(&mut *tx)
+                                    .await?;
+                            }
+                            None if !created => {
+                                sqlx::query(sql::TOUCH_SR)
+                                    .bind(id)
+                                    .bind(now)
+                                    .execute(&mut *tx)
+                                    .await?;
+                            }
+                            None => {}
                         }
-                    };
-                    match ivr_data {
-                        Some(data) => {
-                            sqlx::query(sql::CLASSIFY_SR)
-                                .bind(id)
-                                .bind($crate::ivr_value(data, $crate::ivr_keys::SERVICE_AREA))
-                                .bind($crate::ivr_value(data, $crate::ivr_keys::CATEGORY))
-                                .bind($crate::ivr_value(data, $crate::ivr_keys::REQUEST_TYPE))
-                                .bind(now)
-                                .execute(&mut *tx)
-                                .await?;
+                        // Every SR is a case from its first fact; offers and the call record
+                        // may tell where the call went.
+                        let may_route =
+                            matches!(fact.kind, FactKind::Offered(_) | FactKind::Ended(_));
+                        if created || may_route {
+                            $crate::cases_sql::case_follows_call!(self, tx, id, may_route, now);
                         }
-                        None if !created => {
-                            sqlx::query(sql::TOUCH_SR)
-                                .bind(id)
-                                .bind(now)
-                                .execute(&mut *tx)
-                                .await?;
-                        }
-                        None => {}
-                    }
-                    // Every SR is a case from its first fact; offers and the call record may
-                    // tell where the call went.
-                    let may_route = matches!(fact.kind, FactKind::Offered(_) | FactKind::Ended(_));
-                    if created || may_route {
-                        $crate::cases_sql::case_follows_call!(self, tx, id, may_route, now);
+                        opened.push((index, id, created));
                     }
                     tx.commit().await?;
-                    let request = self.get(id).await?.ok_or($crate::StoreError::Contention)?;
-                    return Ok($crate::Opened { request, created });
+                    for (index, id, created) in opened {
+                        let request = self.get(id).await?.ok_or($crate::StoreError::Contention)?;
+                        answers[index] = Some(Ok($crate::Opened { request, created }));
+                    }
+                    return Ok(answers
+                        .into_iter()
+                        .map(|a| a.unwrap_or(Err($crate::StoreError::Contention)))
+                        .collect());
                 }
                 Err($crate::StoreError::Contention)
             }

@@ -479,6 +479,50 @@ async fn unknown_requests_are_none<S: ServiceRequestStore>(f: Fixture<S>) {
     assert_eq!(f.store.get_by_call_id("nope").await.unwrap(), None);
 }
 
+async fn a_batch_applies_in_order_and_a_bad_fact_spoils_nothing_else<S: ServiceRequestStore>(
+    f: Fixture<S>,
+) {
+    let mut bad = arrived("b-bad");
+    if let FactKind::Arrived(a) = &mut bad.kind {
+        a.caller.raw = "3".repeat(200).into();
+    }
+    let results = f
+        .store
+        .record_call_facts(vec![
+            arrived("b-1"),
+            offered("b-1", "op-1", 1_000),
+            bad,
+            arrived("b-2"),
+            answered("b-1", "op-1"),
+            ended("b-1", CallOutcome::Answered),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(results.len(), 6, "one answer per fact, in order");
+    assert!(results[0].as_ref().unwrap().created);
+    assert!(!results[1].as_ref().unwrap().created);
+    assert!(matches!(results[2], Err(StoreError::InvalidInput(_))));
+    assert!(results[3].as_ref().unwrap().created);
+    let done = results[5].as_ref().unwrap();
+    assert_eq!(done.request.call.outcome, Some(CallOutcome::Answered));
+    assert_eq!(
+        done.request.call.agent_id.as_deref(),
+        Some("op-1"),
+        "the answer, applied earlier in the batch, stays"
+    );
+    let all = f.store.list(ListFilter::default()).await.unwrap();
+    let mut calls: Vec<&str> = all.iter().map(|sr| sr.call_id.as_str()).collect();
+    calls.sort();
+    assert_eq!(calls, ["b-1", "b-2"]);
+    let numbers: std::collections::BTreeSet<&str> =
+        all.iter().map(|sr| sr.number.as_str()).collect();
+    assert_eq!(
+        numbers.len(),
+        2,
+        "no number given twice, none wasted on the bad fact"
+    );
+}
+
 async fn bad_input_is_refused_and_stores_nothing<S: ServiceRequestStore>(f: Fixture<S>) {
     let mut long = arrived(&"x".repeat(300));
     assert!(matches!(
@@ -536,6 +580,7 @@ suite!(
     personal_data_stays_out_of_debug,
     unknown_requests_are_none,
     bad_input_is_refused_and_stores_nothing,
+    a_batch_applies_in_order_and_a_bad_fact_spoils_nothing_else,
     customers_are_found_by_any_number_in_any_form,
     a_shared_number_returns_every_customer_in_order,
     pins_answer_alike_for_wrong_pins_and_unknown_customers,

@@ -15,16 +15,22 @@ use tonic::{Request, Response, Status};
 
 use crate::CrmError;
 use crate::auth::ServiceCredential;
+use crate::batch::FactBatcher;
 
 /// The `centralino.cti.v1.Cti` service on top of a store.
 #[derive(Debug)]
 pub struct CtiService<S> {
-    store: Arc<S>,
+    facts: FactBatcher,
+    _store: std::marker::PhantomData<S>,
 }
 
 impl<S: ServiceRequestStore> CtiService<S> {
+    /// Must be called inside a tokio runtime: it starts the task that group-commits facts.
     pub fn new(store: Arc<S>) -> Self {
-        Self { store }
+        Self {
+            facts: FactBatcher::start(store),
+            _store: std::marker::PhantomData,
+        }
     }
 
     /// The tonic service to add to a `tonic::transport::Server`: every call must carry the
@@ -49,7 +55,7 @@ impl<S: ServiceRequestStore> CtiService<S> {
             FactKind::Answered { .. } => "answered",
             FactKind::Ended(_) => "ended",
         };
-        let opened = self.store.record_call_fact(fact).await?;
+        let opened = self.facts.apply(fact).await?;
         let sr = &opened.request;
         tracing::info!(
             call_id = %sr.call_id,

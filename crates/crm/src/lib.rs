@@ -21,6 +21,7 @@
 //! ```
 
 pub mod auth;
+mod batch;
 mod cti;
 mod error;
 pub mod http;
