@@ -138,7 +138,8 @@ impl State {
                 let o = self.o(operator)?;
                 self.release_offer(*call, o, false)
             }
-            Event::RingNoAnswer { call, operator } | Event::OfferRejected { call, operator, .. } => {
+            Event::RingNoAnswer { call, operator }
+            | Event::OfferRejected { call, operator, .. } => {
                 let o = self.o(operator)?;
                 self.release_offer(*call, o, true)
             }
@@ -244,7 +245,10 @@ impl State {
             Event::LoggedOut { operator, queue } => {
                 let (qi, o) = (self.q(queue)?, self.o(operator)?);
                 let op = &mut self.ops[o];
-                let m = op.member.remove(&qi).ok_or("logged out of a queue not logged in")?;
+                let m = op
+                    .member
+                    .remove(&qi)
+                    .ok_or("logged out of a queue not logged in")?;
                 let queue = &mut self.queues[qi];
                 if let Some(key) = m.key {
                     queue.ready.remove(&key);
@@ -288,7 +292,11 @@ impl State {
                         return Err("profile drops a queue the operator is logged in to");
                     }
                 }
-                if profile.queues.iter().any(|m| self.queue_index(&m.queue).is_none()) {
+                if profile
+                    .queues
+                    .iter()
+                    .any(|m| self.queue_index(&m.queue).is_none())
+                {
                     return Err("profile names an unknown queue");
                 }
                 self.set_profile(profile, at);
@@ -398,7 +406,11 @@ impl State {
     /// it any more, the call goes back to its place in the queue.
     fn release_offer(&mut self, call: CallId, o: usize, must_ring: bool) -> ApplyResult {
         let Some(c) = self.calls.get_mut(&call) else {
-            return if must_ring { Err("unknown call") } else { Ok(()) };
+            return if must_ring {
+                Err("unknown call")
+            } else {
+                Ok(())
+            };
         };
         match &mut c.phase {
             Phase::Offering { operators, .. } if operators.contains(&o) => {

@@ -415,7 +415,10 @@ mod tests {
                 queue: "back-office".into()
             }
         );
-        assert_eq!(tech.announce.as_ref().map(|a| a.skip_below), Some(Duration::from_secs(20)));
+        assert_eq!(
+            tech.announce.as_ref().map(|a| a.skip_below),
+            Some(Duration::from_secs(20))
+        );
         assert!(!config.queues[2].open);
         assert_eq!(config.operators[0].queues[1].skill, 50);
         assert_eq!(config.targets.answer_within, Duration::from_secs(20));
@@ -425,20 +428,34 @@ mod tests {
     #[test]
     fn bad_configs_are_refused() {
         let mut config = AcdConfig::new(vec![QueueConfig::new("a"), QueueConfig::new("a")]);
-        assert_eq!(config.validate(), Err(ConfigError::DuplicateQueue("a".into())));
+        assert_eq!(
+            config.validate(),
+            Err(ConfigError::DuplicateQueue("a".into()))
+        );
         config.queues[1].name = "b".into();
         config.queues[1].on_full = Destination::Queue { queue: "c".into() };
-        assert!(matches!(config.validate(), Err(ConfigError::UnknownDestination { .. })));
+        assert!(matches!(
+            config.validate(),
+            Err(ConfigError::UnknownDestination { .. })
+        ));
         config.queues[1].on_full = Destination::Hangup;
         config.queues[0].weight = 0;
         assert!(matches!(config.validate(), Err(ConfigError::Weight(..))));
         config.queues[0].weight = 1;
         config.operators.push(OperatorProfile {
             id: "x".into(),
-            queues: vec![Membership { queue: "z".into(), skill: 1 }],
+            queues: vec![Membership {
+                queue: "z".into(),
+                skill: 1,
+            }],
         });
-        assert!(matches!(config.validate(), Err(ConfigError::UnknownQueue { .. })));
-        assert!(toml::from_str::<AcdConfig>("[[queues]]\nname = \"a\"\nring_timeout = -1").is_err());
+        assert!(matches!(
+            config.validate(),
+            Err(ConfigError::UnknownQueue { .. })
+        ));
+        assert!(
+            toml::from_str::<AcdConfig>("[[queues]]\nname = \"a\"\nring_timeout = -1").is_err()
+        );
         assert!(toml::from_str::<AcdConfig>("[[queues]]\nname = \"a\"\ncolour = 1").is_err());
     }
 }

@@ -16,7 +16,10 @@ pub enum AcdError {
     #[error("{0} has no profile")]
     UnknownOperator(OperatorId),
     #[error("{operator} is not a member of {queue}")]
-    NotAMember { operator: OperatorId, queue: QueueId },
+    NotAMember {
+        operator: OperatorId,
+        queue: QueueId,
+    },
     #[error("{operator} is {state}: cannot {action}")]
     InvalidState {
         operator: OperatorId,
@@ -48,9 +51,15 @@ pub enum ConfigError {
     #[error("{0} is configured twice")]
     DuplicateOperator(OperatorId),
     #[error("{operator} names unknown {queue}")]
-    UnknownQueue { operator: OperatorId, queue: QueueId },
+    UnknownQueue {
+        operator: OperatorId,
+        queue: QueueId,
+    },
     #[error("{operator} lists {queue} twice")]
-    DuplicateMembership { operator: OperatorId, queue: QueueId },
+    DuplicateMembership {
+        operator: OperatorId,
+        queue: QueueId,
+    },
     #[error("{queue} sends calls to unknown {to}")]
     UnknownDestination { queue: QueueId, to: QueueId },
     #[error("{0} has weight {1}: weights go from 1 to 1000")]

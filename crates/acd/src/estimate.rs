@@ -115,7 +115,9 @@ impl Estimator {
         if !secs.is_finite() || secs < 0.0 {
             return None;
         }
-        Some(Duration::from_secs_f64(secs.min(MAX_ESTIMATE.as_secs_f64())))
+        Some(Duration::from_secs_f64(
+            secs.min(MAX_ESTIMATE.as_secs_f64()),
+        ))
     }
 }
 

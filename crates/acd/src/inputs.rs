@@ -26,7 +26,11 @@ impl Acd {
             }
             Input::Abandon { call } => self.abandon(now, call)?,
             Input::RequestCallback { call } => {
-                let c = self.state.calls.get(&call).ok_or(AcdError::UnknownCall(call))?;
+                let c = self
+                    .state
+                    .calls
+                    .get(&call)
+                    .ok_or(AcdError::UnknownCall(call))?;
                 let queue = &self.state.queues[c.queue];
                 if c.phase != Phase::Waiting {
                     return Err(AcdError::NotWaiting(call));
@@ -186,7 +190,11 @@ impl Acd {
 
     /// The operator, queue and talk time of a connected call.
     fn connected(&self, now: Instant, call: CallId) -> Result<(usize, usize, Duration), AcdError> {
-        let c = self.state.calls.get(&call).ok_or(AcdError::UnknownCall(call))?;
+        let c = self
+            .state
+            .calls
+            .get(&call)
+            .ok_or(AcdError::UnknownCall(call))?;
         match c.phase {
             Phase::Connected {
                 operator, since, ..
@@ -202,7 +210,11 @@ impl Acd {
         operator: &OperatorId,
     ) -> Result<(usize, Vec<usize>), AcdError> {
         let o = self.op_ix(operator)?;
-        let c = self.state.calls.get(&call).ok_or(AcdError::UnknownCall(call))?;
+        let c = self
+            .state
+            .calls
+            .get(&call)
+            .ok_or(AcdError::UnknownCall(call))?;
         match &c.phase {
             Phase::Offering { operators, .. } if operators.contains(&o) => {
                 Ok((o, operators.clone()))
@@ -215,7 +227,11 @@ impl Acd {
     }
 
     fn abandon(&mut self, now: Instant, call: CallId) -> Result<(), AcdError> {
-        let c = self.state.calls.get(&call).ok_or(AcdError::UnknownCall(call))?;
+        let c = self
+            .state
+            .calls
+            .get(&call)
+            .ok_or(AcdError::UnknownCall(call))?;
         let ringing = match &c.phase {
             Phase::Connected { .. } => return Err(AcdError::AlreadyConnected(call)),
             Phase::Offering { operators, .. } => operators.clone(),
@@ -241,7 +257,13 @@ impl Acd {
 
     /// Stops `operators` ringing for `call` through no fault of theirs: ready again, in their
     /// longest-idle place. The caller places them afterwards.
-    fn cancel_offers(&mut self, now: Instant, call: CallId, operators: &[usize], why: CancelReason) {
+    fn cancel_offers(
+        &mut self,
+        now: Instant,
+        call: CallId,
+        operators: &[usize],
+        why: CancelReason,
+    ) {
         for &o in operators {
             let operator = self.op_id(o);
             self.emit(
@@ -260,7 +282,12 @@ impl Acd {
         }
     }
 
-    fn accept(&mut self, now: Instant, call: CallId, operator: &OperatorId) -> Result<(), AcdError> {
+    fn accept(
+        &mut self,
+        now: Instant,
+        call: CallId,
+        operator: &OperatorId,
+    ) -> Result<(), AcdError> {
         let (o, ringing) = self.offer_of(call, operator)?;
         let c = &self.state.calls[&call];
         let kind = match c.phase {
@@ -526,7 +553,10 @@ impl Acd {
         let op = &self.state.ops[o];
         let list: Vec<usize> = match queues {
             None => op.member.keys().copied().collect(),
-            Some(l) => l.into_iter().filter(|q| op.member.contains_key(q)).collect(),
+            Some(l) => l
+                .into_iter()
+                .filter(|q| op.member.contains_key(q))
+                .collect(),
         };
         let full = op.member.keys().all(|q| list.contains(q));
         let mut requeue = None;

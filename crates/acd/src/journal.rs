@@ -219,7 +219,10 @@ pub enum Event {
         waited: Duration,
     },
     /// The caller asked to be called back and hung up, keeping their place.
-    CallbackRequested { call: CallId, queue: QueueId },
+    CallbackRequested {
+        call: CallId,
+        queue: QueueId,
+    },
     Offered {
         call: CallId,
         queue: QueueId,
@@ -233,7 +236,10 @@ pub enum Event {
         reason: CancelReason,
     },
     /// The operator's phone rang the whole ring timeout: the call goes back to its place.
-    RingNoAnswer { call: CallId, operator: OperatorId },
+    RingNoAnswer {
+        call: CallId,
+        operator: OperatorId,
+    },
     OfferRejected {
         call: CallId,
         operator: OperatorId,
@@ -280,7 +286,10 @@ pub enum Event {
         queue: QueueId,
         skill: u8,
     },
-    LoggedOut { operator: OperatorId, queue: QueueId },
+    LoggedOut {
+        operator: OperatorId,
+        queue: QueueId,
+    },
     StateChanged {
         operator: OperatorId,
         status: Status,
@@ -291,9 +300,14 @@ pub enum Event {
         operator: OperatorId,
         pending: Option<Pending>,
     },
-    WrapUpExtended { operator: OperatorId, by: Duration },
+    WrapUpExtended {
+        operator: OperatorId,
+        by: Duration,
+    },
     /// An operator's profile was created or replaced.
-    ProfileSet { profile: OperatorProfile },
+    ProfileSet {
+        profile: OperatorProfile,
+    },
     QueueSwitched {
         queue: QueueId,
         open: bool,

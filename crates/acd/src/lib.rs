@@ -113,12 +113,19 @@ pub enum Input {
         priority: u8,
     },
     /// The caller hung up before an operator answered (or cancels a callback request).
-    Abandon { call: CallId },
+    Abandon {
+        call: CallId,
+    },
     /// A waiting caller asks to be called back: they hang up and keep their place; when their
     /// turn comes an operator is offered the callback ([`OfferKind::Callback`]).
-    RequestCallback { call: CallId },
+    RequestCallback {
+        call: CallId,
+    },
     /// The operator answered the offer.
-    Accept { call: CallId, operator: OperatorId },
+    Accept {
+        call: CallId,
+        operator: OperatorId,
+    },
     /// The operator's phone refused the offer: busy, declined, unreachable.
     Reject {
         call: CallId,
@@ -133,7 +140,9 @@ pub enum Input {
         priority: u8,
     },
     /// The conversation ended (either side hung up, or a blind transfer out of the ACD).
-    Complete { call: CallId },
+    Complete {
+        call: CallId,
+    },
     /// Log in to these queues of the operator's profile (`None`: all of them). A logged-out
     /// operator becomes ready.
     Login {
@@ -146,15 +155,22 @@ pub enum Input {
         operator: OperatorId,
         queues: Option<Vec<QueueId>>,
     },
-    Ready { operator: OperatorId },
+    Ready {
+        operator: OperatorId,
+    },
     /// Pause with a reason. During a call it takes effect when the call (and wrap-up) ends.
     NotReady {
         operator: OperatorId,
         reason: ReasonCode,
     },
-    EndWrapUp { operator: OperatorId },
+    EndWrapUp {
+        operator: OperatorId,
+    },
     /// Extends the running wrap-up, up to the queue's `max_wrap_up` in all.
-    ExtendWrapUp { operator: OperatorId, by: Duration },
+    ExtendWrapUp {
+        operator: OperatorId,
+        by: Duration,
+    },
     /// A supervisor sets an operator's state. A conversation is never cut: on a call, the
     /// state applies when it ends.
     Force {
@@ -178,7 +194,9 @@ pub enum Input {
 pub enum Forced {
     /// Ready, lifting any hold-off.
     Ready,
-    NotReady { reason: ReasonCode },
+    NotReady {
+        reason: ReasonCode,
+    },
     LoggedOut,
 }
 

@@ -157,7 +157,11 @@ impl Acd {
                     let after = queue
                         .rr_last
                         .and_then(|last| queue.ready.range((last + 1, None, 0, 0)..).next());
-                    after.or(queue.ready.first()).map(|k| k.3).into_iter().collect()
+                    after
+                        .or(queue.ready.first())
+                        .map(|k| k.3)
+                        .into_iter()
+                        .collect()
                 }
                 Strategy::LongestIdle | Strategy::FewestCalls | Strategy::Skills => {
                     queue.ready.first().map(|k| k.3).into_iter().collect()
@@ -196,9 +200,9 @@ impl Acd {
             } else {
                 (false, wait.as_nanos() * u128::from(queue.cfg.weight))
             };
-            let better = best.as_ref().is_none_or(|(s, seq, _, _)| {
-                score > *s || (score == *s && place.1 < *seq)
-            });
+            let better = best
+                .as_ref()
+                .is_none_or(|(s, seq, _, _)| score > *s || (score == *s && place.1 < *seq));
             if better {
                 best = Some((score, place.1, call, qi));
             }

@@ -194,7 +194,9 @@ impl Acd {
                     },
                     OpState::Reserved { call } => OperatorState::Reserved { call: *call },
                     OpState::OnCall { call } => OperatorState::OnCall { call: *call },
-                    OpState::WrapUp { until } => OperatorState::WrapUp { until: Some(*until) },
+                    OpState::WrapUp { until } => OperatorState::WrapUp {
+                        until: Some(*until),
+                    },
                 };
                 OperatorView {
                     operator: op.id.clone(),

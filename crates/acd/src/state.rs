@@ -109,7 +109,12 @@ pub(crate) struct Operator {
 
 impl Operator {
     pub(crate) fn available(&self) -> bool {
-        matches!(self.state, OpState::Ready { hold_off_until: None }) && !self.member.is_empty()
+        matches!(
+            self.state,
+            OpState::Ready {
+                hold_off_until: None
+            }
+        ) && !self.member.is_empty()
     }
 }
 

@@ -41,11 +41,15 @@ impl Timers {
     }
 
     pub(crate) fn peek(&self) -> Option<(Instant, TimerId, TimerKind)> {
-        self.heap.peek().map(|Reverse((at, kind, id))| (*at, *id, *kind))
+        self.heap
+            .peek()
+            .map(|Reverse((at, kind, id))| (*at, *id, *kind))
     }
 
     pub(crate) fn pop(&mut self) -> Option<(Instant, TimerId, TimerKind)> {
-        self.heap.pop().map(|Reverse((at, kind, id))| (at, id, kind))
+        self.heap
+            .pop()
+            .map(|Reverse((at, kind, id))| (at, id, kind))
     }
 
     #[cfg(test)]
