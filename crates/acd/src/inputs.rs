@@ -371,7 +371,14 @@ impl Acd {
             Some(Pending::NotReady { reason }) => {
                 self.state_changed(now, o, Status::NotReady { reason }, cause);
             }
-            Some(Pending::LogOut) => self.drop_queues(now, o, None, cause),
+            Some(Pending::LogOut) => {
+                let queues: Vec<usize> = self.state.ops[o].member.keys().copied().collect();
+                for qi in queues {
+                    let (operator, queue) = (self.op_id(o), self.state.queues[qi].id.clone());
+                    self.emit(now, Event::LoggedOut { operator, queue });
+                }
+                self.state_changed(now, o, Status::LoggedOut, cause);
+            }
             None => {
                 let ready = Status::Ready {
                     hold_off: None,
