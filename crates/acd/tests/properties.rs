@@ -161,15 +161,18 @@ enum Phase {
     Moving,
 }
 
+/// Priority class (higher first), then arrival order.
+type Place = (Reverse<u8>, u64);
+
 /// The journal's view: an independent model of queues and operators.
 #[derive(Default, Clone)]
 struct Model {
     next_seq: u64,
     last_at: Option<Instant>,
     arrivals: u64,
-    place: HashMap<CallId, (Reverse<u8>, u64)>,
+    place: HashMap<CallId, Place>,
     phase: HashMap<CallId, Phase>,
-    waiting: HashMap<QueueId, BTreeSet<((Reverse<u8>, u64), CallId)>>,
+    waiting: HashMap<QueueId, BTreeSet<(Place, CallId)>>,
     outcomes: HashMap<CallId, u32>,
     /// Available operators (ready, not held off), with their ready-since.
     ready_since: HashMap<OperatorId, Instant>,
@@ -225,10 +228,8 @@ impl Model {
             }
             Event::Refused {
                 call, destination, ..
-            } => {
-                if !matches!(destination, Destination::Queue { .. }) {
-                    self.outcome(*call)?;
-                }
+            } if !matches!(destination, Destination::Queue { .. }) => {
+                self.outcome(*call)?;
             }
             Event::Left {
                 call,
