@@ -426,6 +426,16 @@ mod tests {
     }
 
     #[test]
+    fn the_example_in_the_administrators_guide_is_valid() {
+        let guide = include_str!("../../../docs/acd.md");
+        let start = guide.find("```toml").expect("a TOML example") + "```toml".len();
+        let len = guide[start..].find("```").expect("the example ends");
+        let config: AcdConfig = toml::from_str(&guide[start..start + len]).expect("valid TOML");
+        config.validate().expect("a valid config");
+        assert_eq!(config.queues.len(), 3);
+    }
+
+    #[test]
     fn bad_configs_are_refused() {
         let mut config = AcdConfig::new(vec![QueueConfig::new("a"), QueueConfig::new("a")]);
         assert_eq!(

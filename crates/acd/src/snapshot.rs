@@ -184,34 +184,7 @@ impl Acd {
                         OpState::LoggedOut => {}
                     }
                 }
-                let state = match &op.state {
-                    OpState::LoggedOut => OperatorState::LoggedOut,
-                    OpState::Ready { hold_off_until } => OperatorState::Ready {
-                        hold_off_until: *hold_off_until,
-                    },
-                    OpState::NotReady { reason } => OperatorState::NotReady {
-                        reason: reason.clone(),
-                    },
-                    OpState::Reserved { call } => OperatorState::Reserved { call: *call },
-                    OpState::OnCall { call } => OperatorState::OnCall { call: *call },
-                    OpState::WrapUp { until } => OperatorState::WrapUp {
-                        until: Some(*until),
-                    },
-                };
-                OperatorView {
-                    operator: op.id.clone(),
-                    state,
-                    kind: op.state.kind(),
-                    in_state: now.saturating_duration_since(op.since),
-                    idle: op.ready_since.map(|r| now.saturating_duration_since(r)),
-                    queues: op
-                        .member
-                        .iter()
-                        .map(|(q, m)| (st.queues[*q].id.clone(), m.skill))
-                        .collect(),
-                    pending: op.pending.clone(),
-                    answered_today: op.answered_today,
-                }
+                self.operator_view(op, now)
             })
             .collect();
         Snapshot {
@@ -221,9 +194,41 @@ impl Acd {
         }
     }
 
-    /// One operator's view at `now`.
+    /// One operator's view at `now`. O(their queues).
     pub fn operator(&self, operator: &OperatorId, now: Instant) -> Option<OperatorView> {
         let o = self.state.op_index(operator)?;
-        self.snapshot(now).operators.into_iter().nth(o)
+        Some(self.operator_view(&self.state.ops[o], now))
+    }
+
+    fn operator_view(&self, op: &crate::state::Operator, now: Instant) -> OperatorView {
+        let st = &self.state;
+        let state = match &op.state {
+            OpState::LoggedOut => OperatorState::LoggedOut,
+            OpState::Ready { hold_off_until } => OperatorState::Ready {
+                hold_off_until: *hold_off_until,
+            },
+            OpState::NotReady { reason } => OperatorState::NotReady {
+                reason: reason.clone(),
+            },
+            OpState::Reserved { call } => OperatorState::Reserved { call: *call },
+            OpState::OnCall { call } => OperatorState::OnCall { call: *call },
+            OpState::WrapUp { until } => OperatorState::WrapUp {
+                until: Some(*until),
+            },
+        };
+        OperatorView {
+            operator: op.id.clone(),
+            state,
+            kind: op.state.kind(),
+            in_state: now.saturating_duration_since(op.since),
+            idle: op.ready_since.map(|r| now.saturating_duration_since(r)),
+            queues: op
+                .member
+                .iter()
+                .map(|(q, m)| (st.queues[*q].id.clone(), m.skill))
+                .collect(),
+            pending: op.pending.clone(),
+            answered_today: op.answered_today,
+        }
     }
 }
