@@ -63,7 +63,7 @@ pub enum Destination {
     Queue {
         queue: QueueId,
     },
-    /// Leave a message [segreteria telefonica].
+    /// Leave a message (segreteria telefonica).
     Voicemail,
     /// Play a prompt, then hang up.
     Message {
@@ -74,7 +74,7 @@ pub enum Destination {
     Hangup,
 }
 
-/// One queue [gruppo di competenza].
+/// One queue (gruppo di competenza).
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct QueueConfig {
@@ -94,7 +94,7 @@ pub struct QueueConfig {
     /// operator is offered nothing.
     #[serde(default = "defaults::retry_delay", with = "secs")]
     pub retry_delay: Duration,
-    /// After-call work [post-chiamata] following each call of this queue; zero for none.
+    /// After-call work (post-chiamata) following each call of this queue; zero for none.
     #[serde(default, with = "secs")]
     pub wrap_up: Duration,
     /// Longest total wrap-up an operator can extend to.

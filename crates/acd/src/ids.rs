@@ -17,7 +17,7 @@ impl fmt::Display for CallId {
     }
 }
 
-/// An operator's login name [operatore].
+/// An operator's login name (operatore).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct OperatorId(pub String);
@@ -34,7 +34,7 @@ impl fmt::Display for OperatorId {
     }
 }
 
-/// A queue's name [gruppo di competenza], as the IVR script names it.
+/// A queue's name (gruppo di competenza), as the IVR script names it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct QueueId(pub String);
