@@ -1,727 +1,494 @@
-//! Sans-IO automatic call distribution: FIFO queues, longest-idle agent selection.
+//! Sans-IO automatic call distribution (ACD) for a public-administration service desk.
 //!
-//! Rules (seed 001, section 5.4, in `DOMAIN.md`): calls are served in arrival order; a call
-//! goes to a free agent, and when several are free to the one idle the longest; no agent gets
-//! two offers at once; no call is lost. Agents may serve several queues: when one frees up, it
-//! takes the call that has waited longest among its queues. The choice itself is the pure
-//! function [`assign`]; [`Acd`] keeps the state around it, the ring timeouts and the position
-//! announcements. Feed [`Input`]s with [`Acd::handle_input`], drain [`Acd::poll_output`] until it
-//! returns `None`, and call again with [`Input::Timeout`] at [`Acd::poll_timeout`]. Time is an
-//! input: the ACD never reads a clock.
+//! The ACD keeps operators' states (logged out, ready, not ready with a reason, reserved by an
+//! offer, on a call, in wrap-up), the queues' waiting callers, and decides who gets which call.
+//! It never reads a clock, never sleeps and never does I/O: the driver passes the instant with
+//! every input, acts on the [`Output`]s, and wakes it at [`Acd::poll_timeout`].
 //!
 //! ```
 //! use std::time::{Duration, Instant};
-//! use acd::{Acd, AcdConfig, AgentId, CallId, Input, Output, QueueConfig};
+//! use acd::{Acd, AcdConfig, CallId, Input, Membership, OperatorProfile, Output, QueueConfig};
 //!
-//! let mut acd = Acd::new(AcdConfig {
-//!     queues: vec![QueueConfig {
-//!         name: "technology".into(),
-//!         announce_every: Some(Duration::from_secs(30)),
-//!         ring_timeout: Duration::from_secs(20),
-//!     }],
-//! })
-//! .expect("queue names are unique");
-//!
+//! let mut config = AcdConfig::new(vec![QueueConfig::new("technology")]);
+//! config.operators.push(OperatorProfile {
+//!     id: "anna".into(),
+//!     queues: vec![Membership { queue: "technology".into(), skill: 50 }],
+//! });
 //! let t0 = Instant::now(); // a driver's clock; tests use a fixed base instant
-//! let anna = AgentId::from("anna");
+//! let mut acd = Acd::new(config, t0).expect("a valid config");
+//!
+//! let mut now = t0;
 //! let mut inputs = vec![
-//!     Input::AgentReady { agent: anna.clone(), queues: vec!["technology".into()], now: t0 },
-//!     Input::CallQueued { call: CallId(7), queue: "technology".into(), now: t0 },
+//!     Input::Login { operator: "anna".into(), queues: None },
+//!     Input::Join { call: CallId(7), queue: "technology".into(), priority: 0 },
 //! ];
-//! let mut offered = None;
-//! while !inputs.is_empty() {
+//! let mut journal = Vec::new();
+//! let mut answered = None;
+//! loop {
 //!     for input in inputs.drain(..) {
-//!         acd.handle_input(input).expect("valid input");
+//!         acd.handle_input(now, input).expect("a valid input");
 //!     }
 //!     while let Some(output) = acd.poll_output() {
-//!         if let Output::Offer { call, agent, .. } = output {
-//!             // A real driver rings the agent's phone; here the agent answers at once.
-//!             offered = Some((call, agent.clone()));
-//!             inputs.push(Input::OfferAccepted { call, agent, now: t0 });
+//!         match output {
+//!             // Ring the operator's phone; here she answers at once.
+//!             Output::Offer { call, operator, .. } => {
+//!                 answered = Some((call, operator.clone()));
+//!                 inputs.push(Input::Accept { call, operator });
+//!             }
+//!             // Persist every fact: the journal rebuilds the ACD after a restart.
+//!             Output::Journal(entry) => journal.push(entry),
+//!             _ => {}
 //!         }
 //!     }
-//!     // A driver sleeps until `acd.poll_timeout()` or the next input.
+//!     if !inputs.is_empty() {
+//!         continue;
+//!     }
+//!     // A real driver sleeps until the next input or this deadline.
+//!     match acd.poll_timeout() {
+//!         Some(deadline) if deadline < t0 + Duration::from_secs(60) => {
+//!             now = deadline;
+//!             acd.handle_timeout(now);
+//!         }
+//!         _ => break,
+//!     }
 //! }
-//! assert_eq!(offered, Some((CallId(7), anna)));
-//! assert_eq!(acd.snapshot(t0).queues[0].answered, 1);
+//! assert_eq!(answered, Some((CallId(7), "anna".into())));
+//! assert!(journal.windows(2).all(|w| w[1].seq == w[0].seq + 1), "gap-free");
+//! assert_eq!(acd.snapshot(now).queues[0].today.answered, 1);
 //! ```
+//!
+//! Rules (seed 001, section 5.4, in DOMAIN.md, and `docs/acd.md`): callers are served in
+//! arrival order within a priority class; a call goes to an available operator of its queue
+//! chosen by the queue's [`Strategy`] (longest idle by default); no operator ever holds two
+//! offers; a call rung unanswered goes back to its place at the head of its queue. The
+//! multi-queue rule is in the `route` module, the wait estimate's formula in `estimate`.
+//!
+//! Everything the ACD does is a journal entry ([`Output::Journal`]): gap-free sequence
+//! numbers, the instant, the [`Event`]. [`Acd::replay`] rebuilds the state from the journal,
+//! and [`Report`] computes the day's figures and service levels from it.
 #![forbid(unsafe_code)]
 
-mod assign;
+mod apply;
+mod config;
+mod error;
+mod estimate;
+mod ids;
+mod inputs;
+mod journal;
+mod report;
+mod route;
+mod snapshot;
+mod state;
+mod timers;
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::fmt;
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-pub use assign::{FreeAgent, WaitingCall, assign};
+pub use config::{
+    AcdConfig, AnnounceConfig, Destination, MAX_OVERFLOW_HOPS, Membership, NoAnswerPolicy,
+    OperatorProfile, QueueConfig, ServiceTargets, Strategy,
+};
+pub use error::{AcdError, ConfigError, ReplayError};
+pub use estimate::{ANSWER_WINDOW, HANDLE_WINDOW, OBSERVED_WEIGHT, RATE_HORIZON};
+pub use ids::{CallId, OperatorId, QueueId, ReasonCode};
+pub use journal::{
+    CancelReason, Cause, Event, ExitReason, JoinedVia, JournalEntry, OfferKind, Pending,
+    RejectReason, Status, StatusKind, Trigger, WarningKind,
+};
+pub use report::{DayReport, DayStats, ErrorSummary, EstimateAccuracy, Report, ServiceLevel};
+pub use snapshot::{OperatorState, OperatorView, QueueView, Snapshot, StateCounts, WaitingView};
 
-/// How many recent answered waits the announced average is computed over.
-pub const RECENT_WAITS: usize = 20;
+use state::State;
+use timers::TimerKind;
 
-/// A call, as numbered by the engine.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct CallId(pub u64);
-
-impl fmt::Display for CallId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "call {}", self.0)
-    }
-}
-
-/// An agent (operator) login.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct AgentId(pub String);
-
-impl From<&str> for AgentId {
-    fn from(s: &str) -> Self {
-        AgentId(s.to_string())
-    }
-}
-
-impl fmt::Display for AgentId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "agent {}", self.0)
-    }
-}
-
-/// One queue [gruppo di competenza].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct QueueConfig {
-    pub name: String,
-    /// Interval of the position and average-wait announcements; `None`: never. The first
-    /// comes after the call has waited this long.
-    pub announce_every: Option<Duration>,
-    /// How long an offered call rings an agent before [`Output::OfferTimedOut`].
-    pub ring_timeout: Duration,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct AcdConfig {
-    pub queues: Vec<QueueConfig>,
-}
-
-/// What happened, as told by the driver.
+/// What happened, as the driver tells it. Each is applied with [`Acd::handle_input`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Input {
-    /// A call enters `queue` (usually from the IVR's enqueue).
-    CallQueued {
+    /// A caller enters `queue` (usually from the IVR). Higher `priority` classes are served
+    /// first; 0 is the normal class.
+    Join {
         call: CallId,
-        queue: String,
-        now: Instant,
+        queue: QueueId,
+        priority: u8,
     },
-    /// The caller hung up while waiting or while being offered.
-    CallAbandoned { call: CallId, now: Instant },
-    /// The agent is ready for calls of `queues`, idle since `now`. An agent already ready
-    /// only changes queues and keeps its place.
-    AgentReady {
-        agent: AgentId,
-        queues: Vec<String>,
-        now: Instant,
-    },
-    /// The agent takes no more calls. A pending offer is withdrawn; a busy agent becomes
-    /// not-ready when the call ends.
-    AgentNotReady { agent: AgentId, now: Instant },
-    /// The agent answered: busy until [`Input::CallEnded`]. The call leaves the ACD.
-    OfferAccepted {
+    /// The caller hung up before an operator answered (or cancels a callback request).
+    Abandon {
         call: CallId,
-        agent: AgentId,
-        now: Instant,
     },
-    /// The offer failed (busy, no answer, error). The call goes back to its queue in its
-    /// arrival place, i.e. ahead of every later call; the agent becomes not-ready, so that an
-    /// absent agent does not swallow the queue (ring-no-answer rule).
-    OfferRejected {
+    /// A waiting caller asks to be called back: they hang up and keep their place; when their
+    /// turn comes an operator is offered the callback ([`OfferKind::Callback`]).
+    RequestCallback {
         call: CallId,
-        agent: AgentId,
-        now: Instant,
     },
-    /// The agent's call ended: idle since `now` (wrap-up time is not modelled yet).
-    CallEnded { agent: AgentId, now: Instant },
-    /// Due timers fire.
-    Timeout(Instant),
+    /// The operator answered the offer.
+    Accept {
+        call: CallId,
+        operator: OperatorId,
+    },
+    /// The operator's phone refused the offer: busy, declined, unreachable.
+    Reject {
+        call: CallId,
+        operator: OperatorId,
+        reason: RejectReason,
+    },
+    /// The operator transfers a connected call to another queue (a live transfer to the
+    /// second level); they go to wrap-up.
+    Transfer {
+        call: CallId,
+        to: QueueId,
+        priority: u8,
+    },
+    /// The conversation ended (either side hung up, or a blind transfer out of the ACD).
+    Complete {
+        call: CallId,
+    },
+    /// Log in to these queues of the operator's profile (`None`: all of them). A logged-out
+    /// operator becomes ready.
+    Login {
+        operator: OperatorId,
+        queues: Option<Vec<QueueId>>,
+    },
+    /// Log out of these queues (`None`: all). A full logout during a call takes effect when it
+    /// ends.
+    Logout {
+        operator: OperatorId,
+        queues: Option<Vec<QueueId>>,
+    },
+    Ready {
+        operator: OperatorId,
+    },
+    /// Pause with a reason. During a call it takes effect when the call (and wrap-up) ends.
+    NotReady {
+        operator: OperatorId,
+        reason: ReasonCode,
+    },
+    EndWrapUp {
+        operator: OperatorId,
+    },
+    /// Extends the running wrap-up, up to the queue's `max_wrap_up` in all.
+    ExtendWrapUp {
+        operator: OperatorId,
+        by: Duration,
+    },
+    /// A supervisor sets an operator's state. A conversation is never cut: on a call, the
+    /// state applies when it ends.
+    Force {
+        operator: OperatorId,
+        state: Forced,
+    },
+    /// Creates or replaces an operator's profile (queues and skills), without a restart.
+    SetProfile(OperatorProfile),
+    /// Opens or closes a queue (special-event queues), by schedule or by a supervisor.
+    SetQueueOpen {
+        queue: QueueId,
+        open: bool,
+        by: Trigger,
+    },
+    /// A new service day begins (the driver's wall clock passed midnight): "today" restarts.
+    StartDay,
 }
 
-/// What the driver must do.
+/// A state a supervisor can force.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Forced {
+    /// Ready, lifting any hold-off.
+    Ready,
+    NotReady {
+        reason: ReasonCode,
+    },
+    LoggedOut,
+}
+
+/// What the driver must do, and the journal of what happened.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Output {
-    /// Ring `agent` with `call` (the CTI pop shows `queue` and `waited`).
+    /// Ring `operator`'s phone with `call` (the screen pop shows `queue` and `waited`). For a
+    /// [`OfferKind::Callback`] the caller is not on the line: see [`Output::DialCallback`].
     Offer {
         call: CallId,
-        agent: AgentId,
-        queue: String,
+        queue: QueueId,
+        operator: OperatorId,
+        kind: OfferKind,
         waited: Duration,
     },
-    /// Tell the waiting caller their position (1 = next) and the recent average wait
-    /// (`None` before any call of the queue was answered).
+    /// Stop ringing: the offer is void (no answer in time, answered elsewhere, caller gone,
+    /// operator left). The journal entry before it says why.
+    CancelOffer { call: CallId, operator: OperatorId },
+    /// The operator accepted a callback: dial the caller and bridge them to the operator.
+    DialCallback { call: CallId, operator: OperatorId },
+    /// Tell the waiting caller their position (1 = next) and estimated wait.
     Announce {
         call: CallId,
         position: usize,
-        average_wait: Option<Duration>,
+        estimate: Duration,
     },
-    /// The offer rang `ring_timeout` without an answer: stop ringing. Handled like a
-    /// rejection: the call is back in its queue, the agent not-ready.
-    OfferTimedOut { call: CallId, agent: AgentId },
-    /// Stop ringing: the offer is void (the caller hung up, or the agent went not-ready).
-    OfferCancelled { call: CallId, agent: AgentId },
-}
-
-/// Driver mistakes and inputs about unknown things: the state is left unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum AcdError {
-    #[error("queue `{0}` is configured twice")]
-    DuplicateQueue(String),
-    #[error("no queue named `{0}`")]
-    UnknownQueue(String),
-    #[error("{0} is already queued")]
-    DuplicateCall(CallId),
-    #[error("{0} is not in the acd")]
-    UnknownCall(CallId),
-    #[error("{0} is not known")]
-    UnknownAgent(AgentId),
-    #[error("{0} has a call or an offer")]
-    AgentBusy(AgentId),
-    #[error("{call} is not offered to {agent}")]
-    NoSuchOffer { call: CallId, agent: AgentId },
-    #[error("{0} has no call")]
-    AgentNotBusy(AgentId),
-}
-
-/// An agent's state, for the supervisor view.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AgentState {
-    Ready { idle_since: Instant },
-    Ringing { call: CallId, since: Instant },
-    Busy { call: CallId, since: Instant },
-    NotReady,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AgentView {
-    pub agent: AgentId,
-    pub queues: Vec<String>,
-    pub state: AgentState,
-    /// Will go not-ready when the current call ends.
-    pub not_ready_after_call: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct QueueStats {
-    pub name: String,
-    /// Calls in the queue, not ringing an agent.
-    pub waiting: usize,
-    /// Calls of the queue ringing an agent.
-    pub ringing: usize,
-    /// Wait of the oldest call (waiting or ringing).
-    pub oldest_wait: Option<Duration>,
-    pub agents_ready: usize,
-    /// Agents of the queue ringing or on a call.
-    pub agents_busy: usize,
-    pub answered: u64,
-    pub abandoned: u64,
-    /// Mean wait of every answered call since start.
-    pub avg_wait: Option<Duration>,
-}
-
-/// A consistent picture of the ACD for the supervisor view.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AcdSnapshot {
-    pub queues: Vec<QueueStats>,
-    pub agents: Vec<AgentView>,
-}
-
-#[derive(Debug)]
-struct Queue {
-    config: QueueConfig,
-    /// Waiting (not ringing) calls, ordered by arrival sequence.
-    waiting: VecDeque<CallId>,
-    answered: u64,
-    abandoned: u64,
-    total_wait: Duration,
-    recent_waits: VecDeque<Duration>,
-}
-
-#[derive(Debug)]
-struct Call {
-    queue: usize,
-    arrived: Instant,
-    /// Arrival order, unique: breaks ties between equal instants.
-    seq: u64,
-    offered_to: Option<AgentId>,
-    next_announce: Option<Instant>,
-}
-
-#[derive(Debug, Clone, Copy)]
-enum Status {
-    /// `order` breaks ties between equal `idle_since`.
-    Ready {
-        idle_since: Instant,
-        order: u64,
-    },
-    Ringing {
+    /// The call leaves the ACD: play the message, take it to voicemail, or hang up.
+    Exit {
         call: CallId,
-        since: Instant,
-        deadline: Option<Instant>,
-        /// Where the agent stands if the offer is withdrawn without its fault.
-        idle_since: Instant,
-        order: u64,
+        queue: QueueId,
+        reason: ExitReason,
+        destination: Destination,
     },
-    Busy {
-        call: CallId,
-        since: Instant,
+    /// Raise or clear a warning on the supervisors' screens.
+    Warning {
+        queue: QueueId,
+        kind: WarningKind,
+        raised: bool,
     },
-    NotReady,
+    /// A fact for the journal: persist it, in order.
+    Journal(JournalEntry),
 }
 
-#[derive(Debug)]
-struct Agent {
-    queues: Vec<usize>,
-    status: Status,
-    not_ready_after_call: bool,
-}
-
-/// The automatic call distributor.
+/// The automatic call distributor. See the crate docs for the run loop.
 #[derive(Debug)]
 pub struct Acd {
-    queues: Vec<Queue>,
-    queue_index: HashMap<String, usize>,
-    calls: BTreeMap<CallId, Call>,
-    agents: BTreeMap<AgentId, Agent>,
+    state: State,
     out: VecDeque<Output>,
     next_seq: u64,
+    now: Option<Instant>,
+    /// Queues whose callers or operators changed in this step (warnings, leave-when-empty).
+    dirty: Vec<usize>,
 }
 
 impl Acd {
-    /// Fails when two queues have the same name.
-    pub fn new(config: AcdConfig) -> Result<Acd, AcdError> {
-        let mut queue_index = HashMap::new();
-        let mut queues = Vec::new();
-        for q in config.queues {
-            if queue_index.insert(q.name.clone(), queues.len()).is_some() {
-                return Err(AcdError::DuplicateQueue(q.name));
-            }
-            queues.push(Queue {
-                config: q,
-                waiting: VecDeque::new(),
-                answered: 0,
-                abandoned: 0,
-                total_wait: Duration::ZERO,
-                recent_waits: VecDeque::new(),
-            });
-        }
+    /// An ACD with no call and every configured operator logged out since `now`.
+    pub fn new(config: AcdConfig, now: Instant) -> Result<Acd, ConfigError> {
+        config.validate()?;
         Ok(Acd {
-            queues,
-            queue_index,
-            calls: BTreeMap::new(),
-            agents: BTreeMap::new(),
+            state: State::new(&config, now),
             out: VecDeque::new(),
             next_seq: 0,
+            now: Some(now),
+            dirty: Vec::new(),
         })
     }
 
-    fn seq(&mut self) -> u64 {
-        self.next_seq += 1;
-        self.next_seq
-    }
-
-    fn queue(&self, name: &str) -> Result<usize, AcdError> {
-        self.queue_index
-            .get(name)
-            .copied()
-            .ok_or_else(|| AcdError::UnknownQueue(name.to_string()))
-    }
-
-    /// Applies one input; on error nothing changed.
-    pub fn handle_input(&mut self, input: Input) -> Result<(), AcdError> {
-        let now = match input {
-            Input::CallQueued { call, queue, now } => {
-                let q = self.queue(&queue)?;
-                if self.calls.contains_key(&call) {
-                    return Err(AcdError::DuplicateCall(call));
-                }
-                let seq = self.seq();
-                let next_announce = self.queues[q]
-                    .config
-                    .announce_every
-                    .and_then(|every| now.checked_add(every));
-                self.calls.insert(
-                    call,
-                    Call {
-                        queue: q,
-                        arrived: now,
-                        seq,
-                        offered_to: None,
-                        next_announce,
-                    },
-                );
-                self.queues[q].waiting.push_back(call);
-                now
+    /// Rebuilds the ACD from its whole journal, as [`Acd::new`] with the same `config` and
+    /// `origin` followed by the inputs that wrote it. Sequence numbers must start at 0 and have
+    /// no gap; instants must not go back.
+    ///
+    /// Deadlines come back with the state: each is an event's instant plus a configured
+    /// duration. The one thing not journalled is an announcement skipped as not meaningful,
+    /// so a replayed call's next announcement is put on its grid (`joined + k × interval`)
+    /// after the last entry: the same grid the live ACD follows.
+    pub fn replay(
+        config: AcdConfig,
+        origin: Instant,
+        entries: impl IntoIterator<Item = JournalEntry>,
+    ) -> Result<Acd, ReplayError> {
+        let mut acd = Acd::new(config, origin)?;
+        for entry in entries {
+            if entry.seq != acd.next_seq {
+                return Err(ReplayError::Gap {
+                    expected: acd.next_seq,
+                    found: entry.seq,
+                });
             }
-            Input::CallAbandoned { call, now } => {
-                let c = self
-                    .calls
-                    .remove(&call)
-                    .ok_or(AcdError::UnknownCall(call))?;
-                self.queues[c.queue].abandoned += 1;
-                match c.offered_to {
-                    Some(agent) => {
-                        if let Some(a) = self.agents.get_mut(&agent)
-                            && let Status::Ringing {
-                                idle_since, order, ..
-                            } = a.status
-                        {
-                            // Not the agent's fault: it keeps its place.
-                            a.status = Status::Ready { idle_since, order };
-                        }
-                        self.out.push_back(Output::OfferCancelled { call, agent });
-                    }
-                    None => self.queues[c.queue].waiting.retain(|&w| w != call),
-                }
-                now
+            if acd.now.is_some_and(|n| entry.at < n) {
+                return Err(ReplayError::TimeReversed { seq: entry.seq });
             }
-            Input::AgentReady { agent, queues, now } => {
-                let mut idx = Vec::with_capacity(queues.len());
-                for q in &queues {
-                    let i = self.queue(q)?;
-                    if !idx.contains(&i) {
-                        idx.push(i);
-                    }
-                }
-                let order = self.seq();
-                match self.agents.get_mut(&agent) {
-                    None => {
-                        self.agents.insert(
-                            agent,
-                            Agent {
-                                queues: idx,
-                                status: Status::Ready {
-                                    idle_since: now,
-                                    order,
-                                },
-                                not_ready_after_call: false,
-                            },
-                        );
-                    }
-                    Some(a) => match a.status {
-                        Status::Ringing { .. } | Status::Busy { .. } => {
-                            return Err(AcdError::AgentBusy(agent));
-                        }
-                        Status::Ready { .. } => a.queues = idx,
-                        Status::NotReady => {
-                            a.queues = idx;
-                            a.status = Status::Ready {
-                                idle_since: now,
-                                order,
-                            };
-                        }
-                    },
-                }
-                now
-            }
-            Input::AgentNotReady { agent, now } => {
-                let a = self
-                    .agents
-                    .get_mut(&agent)
-                    .ok_or_else(|| AcdError::UnknownAgent(agent.clone()))?;
-                match a.status {
-                    Status::Ready { .. } | Status::NotReady => a.status = Status::NotReady,
-                    Status::Busy { .. } => a.not_ready_after_call = true,
-                    Status::Ringing { call, .. } => {
-                        a.status = Status::NotReady;
-                        self.requeue(call);
-                        self.out.push_back(Output::OfferCancelled { call, agent });
-                    }
-                }
-                now
-            }
-            Input::OfferAccepted { call, agent, now } => {
-                self.check_offer(call, &agent)?;
-                let c = self
-                    .calls
-                    .remove(&call)
-                    .expect("check_offer found the call");
-                let waited = now.saturating_duration_since(c.arrived);
-                let q = &mut self.queues[c.queue];
-                q.answered += 1;
-                q.total_wait = q.total_wait.saturating_add(waited);
-                if q.recent_waits.len() == RECENT_WAITS {
-                    q.recent_waits.pop_front();
-                }
-                q.recent_waits.push_back(waited);
-                if let Some(a) = self.agents.get_mut(&agent) {
-                    a.status = Status::Busy { call, since: now };
-                }
-                now
-            }
-            Input::OfferRejected { call, agent, now } => {
-                self.check_offer(call, &agent)?;
-                self.offer_failed(call, &agent);
-                now
-            }
-            Input::CallEnded { agent, now } => {
-                let order = self.seq();
-                let a = self
-                    .agents
-                    .get_mut(&agent)
-                    .ok_or_else(|| AcdError::UnknownAgent(agent.clone()))?;
-                if !matches!(a.status, Status::Busy { .. }) {
-                    return Err(AcdError::AgentNotBusy(agent));
-                }
-                a.status = if std::mem::take(&mut a.not_ready_after_call) {
-                    Status::NotReady
-                } else {
-                    Status::Ready {
-                        idle_since: now,
-                        order,
-                    }
-                };
-                now
-            }
-            Input::Timeout(now) => {
-                self.fire_timers(now);
-                now
-            }
-        };
-        self.dispatch(now);
-        Ok(())
-    }
-
-    fn check_offer(&self, call: CallId, agent: &AgentId) -> Result<(), AcdError> {
-        let c = self.calls.get(&call).ok_or(AcdError::UnknownCall(call))?;
-        if c.offered_to.as_ref() != Some(agent) {
-            return Err(AcdError::NoSuchOffer {
-                call,
-                agent: agent.clone(),
-            });
+            acd.state
+                .apply(entry.at, &entry.event)
+                .map_err(|why| ReplayError::Inconsistent {
+                    seq: entry.seq,
+                    why,
+                })?;
+            acd.next_seq += 1;
+            acd.now = Some(entry.at);
         }
-        Ok(())
+        if let Some(last) = acd.state.last_at {
+            acd.state.regrid_announcements(last);
+        }
+        acd.state.prune_timers();
+        Ok(acd)
     }
 
-    /// Rejection or ring timeout: call back in its arrival place, agent not-ready.
-    fn offer_failed(&mut self, call: CallId, agent: &AgentId) {
-        if let Some(a) = self.agents.get_mut(agent) {
-            a.status = Status::NotReady;
-        }
-        self.requeue(call);
+    /// Applies one input at `now` (deadlines due by then fire first). On error the input
+    /// changed nothing (the deadlines that fired stay fired: time did pass).
+    pub fn handle_input(&mut self, now: Instant, input: Input) -> Result<(), AcdError> {
+        let now = self.advance(now);
+        let result = self.input(now, input);
+        self.settle(now);
+        self.state.prune_timers();
+        result
     }
 
-    /// Puts an offered call back among the waiting ones, ahead of every later arrival.
-    fn requeue(&mut self, call: CallId) {
-        let Some(c) = self.calls.get_mut(&call) else {
-            return;
-        };
-        c.offered_to = None;
-        let (queue, seq) = (c.queue, c.seq);
-        let calls = &self.calls;
-        let waiting = &mut self.queues[queue].waiting;
-        let at = waiting.partition_point(|w| calls.get(w).is_some_and(|o| o.seq < seq));
-        waiting.insert(at, call);
+    /// Fires the deadlines due at `now`.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let now = self.advance(now);
+        self.settle(now);
+        self.state.prune_timers();
     }
 
-    fn fire_timers(&mut self, now: Instant) {
-        let timed_out: Vec<(CallId, AgentId)> = self
-            .agents
-            .iter()
-            .filter_map(|(id, a)| match a.status {
-                Status::Ringing {
-                    call,
-                    deadline: Some(d),
-                    ..
-                } if d <= now => Some((call, id.clone())),
-                _ => None,
-            })
-            .collect();
-        for (call, agent) in timed_out {
-            self.offer_failed(call, &agent);
-            self.out.push_back(Output::OfferTimedOut { call, agent });
-        }
-        for q in &self.queues {
-            let Some(every) = q.config.announce_every else {
-                continue;
-            };
-            let average_wait = average(&q.recent_waits);
-            for (i, call) in q.waiting.iter().enumerate() {
-                let Some(c) = self.calls.get_mut(call) else {
-                    continue;
-                };
-                if c.next_announce.is_some_and(|t| t <= now) {
-                    c.next_announce = now.checked_add(every);
-                    self.out.push_back(Output::Announce {
-                        call: *call,
-                        position: i + 1,
-                        average_wait,
-                    });
-                }
-            }
-        }
-    }
-
-    /// Offers waiting calls to free agents, as [`assign`] decides.
-    fn dispatch(&mut self, now: Instant) {
-        let mut free: Vec<(u64, FreeAgent)> = self
-            .agents
-            .iter()
-            .filter_map(|(id, a)| match a.status {
-                Status::Ready { idle_since, order } => Some((
-                    order,
-                    FreeAgent {
-                        agent: id.clone(),
-                        queues: a.queues.clone(),
-                        idle_since,
-                    },
-                )),
-                _ => None,
-            })
-            .collect();
-        if free.is_empty() || self.queues.iter().all(|q| q.waiting.is_empty()) {
-            return;
-        }
-        free.sort_by_key(|(order, a)| (a.idle_since, *order));
-        let free: Vec<FreeAgent> = free.into_iter().map(|(_, a)| a).collect();
-        let mut waiting: Vec<(u64, WaitingCall)> = self
-            .queues
-            .iter()
-            .enumerate()
-            .flat_map(|(qi, q)| q.waiting.iter().map(move |call| (qi, *call)))
-            .filter_map(|(queue, call)| {
-                self.calls.get(&call).map(|c| {
-                    (
-                        c.seq,
-                        WaitingCall {
-                            call,
-                            queue,
-                            arrived: c.arrived,
-                        },
-                    )
-                })
-            })
-            .collect();
-        waiting.sort_by_key(|(seq, w)| (w.arrived, *seq));
-        let waiting: Vec<WaitingCall> = waiting.into_iter().map(|(_, w)| w).collect();
-
-        for (call, agent) in assign(&waiting, &free) {
-            let Some(c) = self.calls.get_mut(&call) else {
-                continue;
-            };
-            let queue = &mut self.queues[c.queue];
-            let Some(a) = self.agents.get_mut(&agent) else {
-                continue;
-            };
-            let Status::Ready { idle_since, order } = a.status else {
-                continue;
-            };
-            queue.waiting.retain(|&w| w != call);
-            c.offered_to = Some(agent.clone());
-            a.status = Status::Ringing {
-                call,
-                since: now,
-                deadline: now.checked_add(queue.config.ring_timeout),
-                idle_since,
-                order,
-            };
-            self.out.push_back(Output::Offer {
-                call,
-                agent,
-                queue: queue.config.name.clone(),
-                waited: now.saturating_duration_since(c.arrived),
-            });
-        }
-    }
-
-    /// The next thing to do; `None` when nothing is left until an input or
+    /// The next output; `None` when there is nothing to do until an input or
     /// [`Acd::poll_timeout`].
     pub fn poll_output(&mut self) -> Option<Output> {
         self.out.pop_front()
     }
 
-    /// When [`Input::Timeout`] is next due: a ring timeout or an announcement.
+    /// When [`Acd::handle_timeout`] is next due. O(1).
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let ring = self.agents.values().filter_map(|a| match a.status {
-            Status::Ringing { deadline, .. } => deadline,
-            _ => None,
-        });
-        let announce = self
-            .calls
-            .values()
-            .filter(|c| c.offered_to.is_none())
-            .filter_map(|c| c.next_announce);
-        ring.chain(announce).min()
+        self.state.timers.peek().map(|(at, _, _)| at)
     }
 
-    /// Queue and agent figures at `now`, for the supervisor view.
-    pub fn snapshot(&self, now: Instant) -> AcdSnapshot {
-        let queues = self
-            .queues
-            .iter()
-            .enumerate()
-            .map(|(qi, q)| {
-                let of_queue = self.calls.values().filter(|c| c.queue == qi);
-                let oldest_wait = of_queue
-                    .clone()
-                    .map(|c| now.saturating_duration_since(c.arrived))
-                    .max();
-                let ringing = of_queue.filter(|c| c.offered_to.is_some()).count();
-                let serving = self.agents.values().filter(|a| a.queues.contains(&qi));
-                let agents_ready = serving
-                    .clone()
-                    .filter(|a| matches!(a.status, Status::Ready { .. }))
-                    .count();
-                let agents_busy = serving
-                    .filter(|a| matches!(a.status, Status::Ringing { .. } | Status::Busy { .. }))
-                    .count();
-                let avg_wait = u32::try_from(q.answered)
-                    .ok()
-                    .filter(|&n| n > 0)
-                    .map(|n| q.total_wait / n);
-                QueueStats {
-                    name: q.config.name.clone(),
-                    waiting: q.waiting.len(),
-                    ringing,
-                    oldest_wait,
-                    agents_ready,
-                    agents_busy,
-                    answered: q.answered,
-                    abandoned: q.abandoned,
-                    avg_wait,
+    /// The sequence number the next journal entry will have.
+    pub fn next_seq(&self) -> u64 {
+        self.next_seq
+    }
+
+    /// The waiting calls of `queue` in the order they will be served (callbacks included).
+    pub fn waiting(&self, queue: &QueueId) -> Option<Vec<CallId>> {
+        let q = self.state.queue_index(queue)?;
+        Some(self.state.queues[q].waiting.values().copied().collect())
+    }
+
+    /// Time never goes back: an earlier `now` than the last one counts as the last one.
+    fn advance(&mut self, now: Instant) -> Instant {
+        let now = match self.now {
+            Some(last) if now < last => last,
+            _ => now,
+        };
+        self.now = Some(now);
+        while let Some((due, id, kind)) = self.state.timers.peek() {
+            if due > now {
+                break;
+            }
+            self.state.timers.pop();
+            if !self.state.timer_current(id, kind) {
+                continue;
+            }
+            self.fire(due, kind);
+            self.settle(due);
+        }
+        now
+    }
+
+    fn fire(&mut self, due: Instant, kind: TimerKind) {
+        match kind {
+            TimerKind::Ring(call) => self.ring_no_answer(due, call),
+            TimerKind::MaxWait(call) => {
+                // While ringing, the check is made if the offer fails (`requeued`).
+                if let Some(c) = self.state.calls.get(&call)
+                    && c.phase == state::Phase::Waiting
+                    && !c.callback
+                {
+                    self.leave(due, call, ExitReason::MaxWait);
                 }
-            })
-            .collect();
-        let agents = self
-            .agents
-            .iter()
-            .map(|(id, a)| AgentView {
-                agent: id.clone(),
-                queues: a
-                    .queues
-                    .iter()
-                    .map(|&q| self.queues[q].config.name.clone())
-                    .collect(),
-                state: match a.status {
-                    Status::Ready { idle_since, .. } => AgentState::Ready { idle_since },
-                    Status::Ringing { call, since, .. } => AgentState::Ringing { call, since },
-                    Status::Busy { call, since } => AgentState::Busy { call, since },
-                    Status::NotReady => AgentState::NotReady,
-                },
-                not_ready_after_call: a.not_ready_after_call,
-            })
-            .collect();
-        AcdSnapshot { queues, agents }
+            }
+            TimerKind::Announce(call) => self.announce(due, call),
+            TimerKind::Operator(o) => match self.state.ops[o].state {
+                state::OpState::WrapUp { .. } => self.finish_work(due, o, Cause::Acd),
+                state::OpState::Ready { .. } => {
+                    let operator = self.op_id(o);
+                    let status = Status::Ready {
+                        hold_off: None,
+                        kept_place: true,
+                    };
+                    let cause = Cause::Acd;
+                    self.emit(
+                        due,
+                        Event::StateChanged {
+                            operator,
+                            status,
+                            cause,
+                        },
+                    );
+                    self.place_operator(due, o);
+                }
+                _ => {}
+            },
+        }
     }
 
-    /// The waiting (not ringing) calls of `queue`, in the order they will be served.
-    pub fn waiting(&self, queue: &str) -> Option<Vec<CallId>> {
-        let q = self.queue_index.get(queue)?;
-        Some(self.queues[*q].waiting.iter().copied().collect())
+    /// Numbers the event, applies it, and queues the journal entry and the driver's action.
+    pub(crate) fn emit(&mut self, at: Instant, event: Event) {
+        if let Err(why) = self.state.apply(at, &event) {
+            // A broken invariant of the ACD itself: every event is checked before it is
+            // emitted. Loud in tests, and in production the event is still journalled.
+            debug_assert!(false, "{why}: {event:?}");
+        }
+        let queue = match &event {
+            Event::Joined { queue, .. }
+            | Event::Left { queue, .. }
+            | Event::Abandoned { queue, .. }
+            | Event::LoggedIn { queue, .. }
+            | Event::LoggedOut { queue, .. } => self.state.queue_index(queue),
+            _ => None,
+        };
+        self.dirty.extend(queue);
+        let action = match &event {
+            Event::Offered {
+                call,
+                queue,
+                operator,
+                kind,
+                waited,
+            } => Some(Output::Offer {
+                call: *call,
+                queue: queue.clone(),
+                operator: operator.clone(),
+                kind: *kind,
+                waited: *waited,
+            }),
+            Event::OfferCancelled { call, operator, .. }
+            | Event::RingNoAnswer { call, operator } => Some(Output::CancelOffer {
+                call: *call,
+                operator: operator.clone(),
+            }),
+            Event::Connected {
+                call,
+                operator,
+                kind: OfferKind::Callback,
+                ..
+            } => Some(Output::DialCallback {
+                call: *call,
+                operator: operator.clone(),
+            }),
+            Event::Announced {
+                call,
+                position,
+                estimate,
+                ..
+            } => Some(Output::Announce {
+                call: *call,
+                position: *position,
+                estimate: *estimate,
+            }),
+            Event::Refused {
+                call,
+                queue,
+                reason,
+                destination,
+            }
+            | Event::Left {
+                call,
+                queue,
+                reason,
+                destination,
+                ..
+            } if !matches!(destination, Destination::Queue { .. }) => Some(Output::Exit {
+                call: *call,
+                queue: queue.clone(),
+                reason: *reason,
+                destination: destination.clone(),
+            }),
+            Event::Warning {
+                queue,
+                kind,
+                raised,
+            } => Some(Output::Warning {
+                queue: queue.clone(),
+                kind: *kind,
+                raised: *raised,
+            }),
+            _ => None,
+        };
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.out
+            .push_back(Output::Journal(JournalEntry { seq, at, event }));
+        self.out.extend(action);
     }
-}
-
-fn average(waits: &VecDeque<Duration>) -> Option<Duration> {
-    let n = u32::try_from(waits.len()).ok().filter(|&n| n > 0)?;
-    // Saturating: absurd instants from a driver must not overflow into a panic.
-    let total = waits
-        .iter()
-        .fold(Duration::ZERO, |t, w| t.saturating_add(*w));
-    Some(total / n)
 }
