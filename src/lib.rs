@@ -7,14 +7,13 @@
 
 mod crm_users;
 
-use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use common::{Clock, SystemClock};
-use engine::{AgentConfig, Assets, Engine, EngineConfig, Outbox, QueueSettings};
+use engine::{AcdSettings, AgentConfig, Assets, Engine, EngineConfig, Outbox, acd};
 use serde::Deserialize;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -89,7 +88,9 @@ struct FileConfig {
     #[serde(default)]
     agents: Vec<AgentConfig>,
     #[serde(default)]
-    queues: BTreeMap<String, QueueSettings>,
+    queues: Vec<acd::QueueConfig>,
+    #[serde(default)]
+    acd: AcdSettings,
     #[serde(default)]
     shutdown_grace: Option<f64>,
     #[serde(default)]
@@ -289,6 +290,7 @@ impl Config {
                 registration_means_ready: file.operators.registration_means_ready,
                 agents: file.agents,
                 queues: file.queues,
+                acd: file.acd,
                 shutdown_grace: Duration::from_secs_f64(
                     file.shutdown_grace.unwrap_or(30.0).clamp(0.0, 3600.0),
                 ),

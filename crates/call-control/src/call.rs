@@ -51,6 +51,8 @@ pub(crate) enum Phase {
         since: Instant,
         offer: Option<Offer>,
     },
+    /// The queue sent the call away: a last message plays (token), then the call ends.
+    Closing { token: u64 },
     /// Talking to an operator.
     Bridged {
         waited: Duration,

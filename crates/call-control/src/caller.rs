@@ -69,7 +69,13 @@ impl CallControl {
             } => self.handle_response(now, tx, response, retransmission),
             Event::TransactionTimeout { tx } => {
                 if let Some(id) = self.by_client_tx.remove(&tx) {
-                    self.operator_failed(now, id, tx, "no answer from the phone");
+                    self.operator_failed(
+                        now,
+                        id,
+                        tx,
+                        "no answer from the phone",
+                        acd::RejectReason::Unreachable,
+                    );
                 }
             }
             Event::AckTimeout { tx, status } if (200..300).contains(&status) => {
@@ -420,7 +426,13 @@ impl CallControl {
             (Side::Operator, _) => {
                 // The operator hung up before being bridged: a failed offer.
                 if let Some(agent_tx) = call.phase.operator_leg().and_then(|o| o.tx) {
-                    self.operator_failed(now, id, agent_tx, "operator hung up");
+                    self.operator_failed(
+                        now,
+                        id,
+                        agent_tx,
+                        "operator hung up",
+                        acd::RejectReason::Declined,
+                    );
                 }
             }
             (Side::Caller, phase) if phase.is_unanswered() => {

@@ -1,6 +1,5 @@
 //! Call-control settings, as the binary's TOML config and flags produce them.
 
-use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
@@ -18,27 +17,39 @@ pub struct AgentConfig {
     /// Queues the operator serves; empty means every queue of the IVR script.
     #[serde(default)]
     pub queues: Vec<String>,
+    /// Skill level in those queues, 0 to 100 (the `skills` strategy prefers higher).
+    #[serde(default = "default_skill")]
+    pub skill: u8,
 }
 
-/// Per-queue settings; queues named by the IVR script but not listed here get the defaults.
+/// ACD-wide settings (`[acd]` in the configuration file).
 #[derive(Debug, Clone, Deserialize)]
-#[serde(default)]
-pub struct QueueSettings {
-    /// How often a waiting caller hears position and average wait.
-    #[serde(with = "secs")]
-    pub announce_every: Duration,
-    /// How long an operator's phone may ring before the call is offered to the next one.
-    #[serde(with = "secs")]
-    pub ring_timeout: Duration,
+#[serde(deny_unknown_fields)]
+pub struct AcdSettings {
+    /// A call that has waited this long outranks every call that has not, whatever the
+    /// queue weights.
+    #[serde(default = "default_ageing_bound", with = "secs")]
+    pub ageing_bound: Duration,
+    /// Service-level thresholds (DOMAIN.md SLA.C.2, SLA.C.3).
+    #[serde(default)]
+    pub targets: acd::ServiceTargets,
 }
 
-impl Default for QueueSettings {
+fn default_ageing_bound() -> Duration {
+    acd::AcdConfig::new(Vec::new()).ageing_bound
+}
+
+impl Default for AcdSettings {
     fn default() -> Self {
         Self {
-            announce_every: Duration::from_secs(30),
-            ring_timeout: Duration::from_secs(20),
+            ageing_bound: default_ageing_bound(),
+            targets: acd::ServiceTargets::default(),
         }
     }
+}
+
+fn default_skill() -> u8 {
+    50
 }
 
 #[derive(Debug, Clone)]
@@ -61,7 +72,12 @@ pub struct EngineConfig {
     pub agents: Vec<AgentConfig>,
     /// How callers' numbers are normalised to E.164 (the country's rules).
     pub numbering_plan: common::phone::NumberingPlan,
-    pub queues: BTreeMap<String, QueueSettings>,
+    /// Queue settings (strategy, ring timeout, wrap-up, announcements, overflow, limits...),
+    /// by the queue names of the IVR script; queues not listed get the defaults
+    /// ([`acd::QueueConfig::new`]).
+    pub queues: Vec<acd::QueueConfig>,
+    /// Multi-queue fairness and service-level targets of the ACD.
+    pub acd: AcdSettings,
     /// Grace period for established calls at shutdown.
     pub shutdown_grace: Duration,
     /// This engine's name in its call IDs (`<node>-<epoch>-<sequence>`): distinct per engine

@@ -81,6 +81,18 @@ pub enum LegOpened {
     Failed(String),
 }
 
+/// An operator phone's registration as it is kept across restarts (wall-clock expiry).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredBinding {
+    /// The Contact as registered (a name-addr).
+    pub contact: String,
+    /// Where the REGISTER came from (behind NAT: where to send).
+    pub source: SocketAddr,
+    pub expires_at_unix_ms: i64,
+    pub call_id: String,
+    pub cseq: u32,
+}
+
 /// A call arrived and was accepted (the caller hears ringing).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CallArrived {

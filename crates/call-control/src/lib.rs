@@ -26,6 +26,7 @@
 //!             }
 //!             Output::Media { leg, command } => { /* hand to the leg's media task */ }
 //!             Output::Fact(fact) => { /* make it durable, then deliver it to the CRM */ }
+//!             Output::AcdJournal { .. } | Output::Registrations { .. } => { /* make it durable */ }
 //!         }
 //!     }
 //!     // Wait for a datagram, a media event or `core.poll_timeout()`, then one of:
@@ -66,12 +67,14 @@ use sip_transaction::{
 use tracing::warn;
 
 use crate::call::{Call, CallTimer, Side};
-pub use crate::config::{AgentConfig, EngineConfig, QueueSettings};
+pub use crate::config::{AcdSettings, AgentConfig, EngineConfig};
 pub use crate::events::{
     CallArrived, CallFact, CallOffered, CallRecord, CallRef, LegId, LegOpened, MediaCommand,
-    MediaEvent,
+    MediaEvent, StoredBinding,
 };
 use crate::timers::Deadlines;
+/// The ACD core this crate drives: its queue settings are part of [`EngineConfig`].
+pub use acd;
 
 /// What a queued caller hears between announcements.
 pub const HOLD_MUSIC: &str = "hold_music";
@@ -95,6 +98,18 @@ pub enum Output {
     Media { leg: LegId, command: MediaCommand },
     /// A fact of a call: make it durable before carrying out the outputs after it.
     Fact(Box<CallFact>),
+    /// A fact of the ACD (joins, offers, operator states...): append it to the journal, in
+    /// order; the journal rebuilds the ACD and its reports. `at_unix_ms` is its wall time.
+    AcdJournal {
+        entry: acd::JournalEntry,
+        at_unix_ms: i64,
+    },
+    /// An operator's phone registrations changed: keep these (all of them, replacing what
+    /// was kept for `aor`), so that a restart finds the phones where they were.
+    Registrations {
+        aor: String,
+        bindings: Vec<StoredBinding>,
+    },
 }
 
 /// The core refuses to start.
@@ -102,7 +117,9 @@ pub enum Output {
 #[non_exhaustive]
 pub enum ControlError {
     #[error("acd: {0}")]
-    Acd(#[from] acd::AcdError),
+    Acd(#[from] acd::ConfigError),
+    #[error("queue {0} is configured but the ivr script never uses it")]
+    UnusedQueue(String),
     #[error("agent {agent} serves queue {queue}, which the ivr script never uses")]
     UnknownQueue { agent: String, queue: String },
 }
@@ -119,7 +136,6 @@ pub struct ControlStats {
 #[derive(Debug)]
 pub(crate) struct Agent {
     pub password: String,
-    pub queues: Vec<String>,
     /// Where to send INVITEs: the registered Contact and the address to send to.
     pub contact: Option<(sip_message::Uri, std::net::SocketAddr)>,
 }
@@ -175,21 +191,26 @@ impl CallControl {
         }
         let registrar = Registrar::new(registrar_config, now, rng.random());
         let all_queues: Vec<String> = script.queues_used().into_iter().collect();
+        if let Some(q) = config
+            .queues
+            .iter()
+            .find(|q| !all_queues.contains(&q.name.0))
+        {
+            return Err(ControlError::UnusedQueue(q.name.0.clone()));
+        }
         let queue_configs = all_queues
             .iter()
             .map(|name| {
-                let settings = config.queues.get(name).cloned().unwrap_or_default();
-                acd::QueueConfig {
-                    name: name.clone(),
-                    announce_every: Some(settings.announce_every).filter(|d| !d.is_zero()),
-                    ring_timeout: settings.ring_timeout,
-                }
+                config
+                    .queues
+                    .iter()
+                    .find(|q| q.name.0 == *name)
+                    .cloned()
+                    .unwrap_or_else(|| acd::QueueConfig::new(name))
             })
             .collect();
-        let acd = acd::Acd::new(acd::AcdConfig {
-            queues: queue_configs,
-        })?;
         let mut agents = HashMap::new();
+        let mut operators = Vec::new();
         for a in &config.agents {
             let queues = if a.queues.is_empty() {
                 all_queues.clone()
@@ -202,15 +223,29 @@ impl CallControl {
                     queue: q.clone(),
                 });
             }
+            operators.push(acd::OperatorProfile {
+                id: a.id.as_str().into(),
+                queues: queues
+                    .iter()
+                    .map(|q| acd::Membership {
+                        queue: q.as_str().into(),
+                        skill: a.skill,
+                    })
+                    .collect(),
+            });
             agents.insert(
                 a.id.clone(),
                 Agent {
                     password: a.password.clone(),
-                    queues,
                     contact: None,
                 },
             );
         }
+        let mut acd_config = acd::AcdConfig::new(queue_configs);
+        acd_config.operators = operators;
+        acd_config.ageing_bound = config.acd.ageing_bound;
+        acd_config.targets = config.acd.targets;
+        let acd = acd::Acd::new(acd_config, now)?;
         let epoch = config.call_id_epoch.unwrap_or_else(|| clock.now_unix_ms());
         let call_ref_prefix = format!("{}-{}", config.node, base36(epoch.max(0) as u64));
         Ok(Self {
@@ -251,7 +286,7 @@ impl CallControl {
         self.endpoint.stats()
     }
 
-    pub fn acd_snapshot(&self, now: Instant) -> acd::AcdSnapshot {
+    pub fn acd_snapshot(&self, now: Instant) -> acd::Snapshot {
         self.acd.snapshot(now)
     }
 
@@ -341,7 +376,7 @@ impl CallControl {
             }
         }
         if self.acd_deadline.is_some_and(|t| t <= now) {
-            self.acd_input(acd::Input::Timeout(now));
+            self.acd.handle_timeout(now);
             self.pump_acd(now);
         }
     }
@@ -373,8 +408,18 @@ impl CallControl {
         let Some(call) = self.calls.get(&id) else {
             return;
         };
-        if call.leg != leg || !matches!(call.phase, call::Phase::Ivr { .. }) {
-            // Keys pressed on the operator's phone, or after the IVR, are not for the IVR.
+        if call.leg != leg {
+            // Keys pressed on the operator's phone are not for the IVR.
+            return;
+        }
+        if let call::Phase::Closing { token } = call.phase {
+            if event == (MediaEvent::PlaybackFinished { token }) {
+                self.end_call(now, id, common::call::EndReason::QueueExit, None);
+            }
+            return;
+        }
+        if !matches!(call.phase, call::Phase::Ivr { .. }) {
+            // Keys pressed after the IVR are not for it.
             return;
         }
         match event {

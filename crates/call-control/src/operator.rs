@@ -37,7 +37,37 @@ impl CallControl {
         self.pump_acd(now);
     }
 
+    /// Emits what to keep of `aor_user`'s registrations now.
+    pub(crate) fn persist_bindings(&mut self, now: Instant, aor_user: &str) {
+        let wall = self.clock.now_unix_ms();
+        let bindings = self
+            .registrar
+            .bindings(aor_user)
+            .iter()
+            .map(|b| crate::events::StoredBinding {
+                contact: b.contact.to_string(),
+                source: b.source,
+                expires_at_unix_ms: wall
+                    + i64::try_from(b.expires_at.saturating_duration_since(now).as_millis())
+                        .unwrap_or(i64::MAX),
+                call_id: b.call_id.clone(),
+                cseq: b.cseq,
+            })
+            .collect();
+        self.outputs.push_back(crate::Output::Registrations {
+            aor: aor_user.to_owned(),
+            bindings,
+        });
+    }
+
     pub(crate) fn apply_binding_change(&mut self, now: Instant, change: BindingChange) {
+        let aor = match &change {
+            BindingChange::Registered { aor_user, .. }
+            | BindingChange::Unregistered { aor_user, .. } => aor_user.clone(),
+        };
+        if self.agents.contains_key(&aor) {
+            self.persist_bindings(now, &aor);
+        }
         match change {
             BindingChange::Registered {
                 aor_user,
@@ -55,12 +85,17 @@ impl CallControl {
                 // operator it took out of rotation after a ring-no-answer.
                 if self.config.registration_means_ready {
                     debug!(agent = %aor_user, "operator registered: ready");
-                    let queues = agent.queues.clone();
-                    self.acd_input(acd::Input::AgentReady {
-                        agent: acd::AgentId(aor_user),
-                        queues,
+                    let operator = acd::OperatorId(aor_user);
+                    // Logged in to every queue of their profile (a no-op when already), then
+                    // ready: which also lifts a "no answer" pause after a missed offer.
+                    self.acd_input(
                         now,
-                    });
+                        acd::Input::Login {
+                            operator: operator.clone(),
+                            queues: None,
+                        },
+                    );
+                    self.acd_input(now, acd::Input::Ready { operator });
                 }
             }
             BindingChange::Unregistered { aor_user, .. } => {
@@ -77,10 +112,13 @@ impl CallControl {
                 agent.contact = remaining;
                 if agent.contact.is_none() {
                     info!(agent = %aor_user, "operator unregistered");
-                    self.acd_input(acd::Input::AgentNotReady {
-                        agent: acd::AgentId(aor_user),
+                    self.acd_input(
                         now,
-                    });
+                        acd::Input::Logout {
+                            operator: acd::OperatorId(aor_user),
+                            queues: None,
+                        },
+                    );
                 }
             }
         }
@@ -94,7 +132,7 @@ impl CallControl {
             return;
         };
         if !reachable || !matches!(call.phase, Phase::Queued { offer: None, .. }) {
-            self.reject_offer(now, id, agent);
+            self.reject_offer(now, id, agent, acd::RejectReason::Unreachable);
             return;
         }
         let leg = self.new_leg();
@@ -142,7 +180,8 @@ impl CallControl {
             LegOpened::Failed(why) => {
                 warn!(error = %why, "no RTP port for the operator leg");
                 self.clear_offer(id);
-                self.reject_offer(now, id, agent_id);
+                // Our failure, not the operator's: held off briefly, not paused.
+                self.reject_offer(now, id, agent_id, acd::RejectReason::Busy);
                 return;
             }
         };
@@ -150,7 +189,7 @@ impl CallControl {
         let Some((target, dest)) = contact else {
             self.clear_offer(id);
             self.media(leg, MediaCommand::Close);
-            self.reject_offer(now, id, agent_id);
+            self.reject_offer(now, id, agent_id, acd::RejectReason::Unreachable);
             return;
         };
         let domain = self.config.domain.clone();
@@ -183,7 +222,7 @@ impl CallControl {
         let Ok(tx) = self.endpoint.send_request(now, invite.clone(), dest) else {
             self.clear_offer(id);
             self.media(leg, MediaCommand::Close);
-            self.reject_offer(now, id, agent_id);
+            self.reject_offer(now, id, agent_id, acd::RejectReason::Unreachable);
             return;
         };
         let invite = self.endpoint.client_request(tx).cloned().unwrap_or(invite);
@@ -251,7 +290,13 @@ impl CallControl {
         let id = id.expect("ours implies a call id");
         if !(200..300).contains(&status) {
             self.by_client_tx.remove(&tx);
-            self.operator_failed(now, id, tx, "operator phone declined");
+            // RFC 3261 21.4.24, 21.6.1-2: busy here or everywhere; 603 is the operator's no.
+            let reason = match status {
+                486 | 600 => acd::RejectReason::Busy,
+                603 => acd::RejectReason::Declined,
+                _ => acd::RejectReason::Unreachable,
+            };
+            self.operator_failed(now, id, tx, "operator phone declined", reason);
             return;
         }
         self.operator_answered(now, id, tx, response);
@@ -322,7 +367,13 @@ impl CallControl {
             warn!(agent = %agent, "operator answered without usable SDP");
             // Answered and ACKed: the leg is hung up with BYE, the call goes back to the queue.
             self.by_client_tx.remove(&tx);
-            self.drop_operator_leg(now, id, Some(dialog), "unusable SDP answer", true);
+            self.drop_operator_leg(
+                now,
+                id,
+                Some(dialog),
+                "unusable SDP answer",
+                Some(acd::RejectReason::Unreachable),
+            );
             self.pump_acd(now);
             return;
         };
@@ -365,11 +416,13 @@ impl CallControl {
             },
         );
         self.media(operator_media, MediaCommand::Bridge { peer: caller_media });
-        self.acd_input(acd::Input::OfferAccepted {
-            call: id,
-            agent: acd::AgentId(agent),
+        self.acd_input(
             now,
-        });
+            acd::Input::Accept {
+                call: id,
+                operator: acd::OperatorId(agent),
+            },
+        );
         self.pump_acd(now);
     }
 
@@ -380,6 +433,7 @@ impl CallControl {
         id: acd::CallId,
         tx: ClientTxId,
         why: &str,
+        reason: acd::RejectReason,
     ) {
         let is_this_offer = self
             .calls
@@ -390,7 +444,7 @@ impl CallControl {
                 .calls
                 .get(&id)
                 .is_some_and(|c| matches!(c.phase, Phase::Queued { .. }));
-        if is_this_offer && self.drop_operator_leg(now, id, None, why, true) {
+        if is_this_offer && self.drop_operator_leg(now, id, None, why, Some(reason)) {
             self.pump_acd(now);
         }
     }
@@ -414,15 +468,16 @@ impl CallControl {
 
     /// Tear down the pending offer of queued call `id`: close its media, hang up its phone
     /// (BYE on `answered`, the dialog of an answer we could not use; else CANCEL while it
-    /// rings). With `tell_acd`, report the failed offer to the ACD (which then takes the
-    /// operator out of rotation). Returns whether there was an offer.
+    /// rings). With a `rejected` reason, report the failed offer to the ACD (which holds the
+    /// operator off or pauses them, by the reason and the queue's policy). Returns whether
+    /// there was an offer.
     pub(crate) fn drop_operator_leg(
         &mut self,
         now: Instant,
         id: acd::CallId,
         answered: Option<Dialog>,
         why: &str,
-        tell_acd: bool,
+        rejected: Option<acd::RejectReason>,
     ) -> bool {
         let Some(offer) = self.clear_offer(id) else {
             return false;
@@ -444,19 +499,28 @@ impl CallControl {
                 }
             }
         }
-        if tell_acd {
-            self.reject_offer(now, id, offer.agent);
+        if let Some(reason) = rejected {
+            self.reject_offer(now, id, offer.agent, reason);
         }
         true
     }
 
     /// The offer could not be made or failed: the call goes back to its queue.
-    pub(crate) fn reject_offer(&mut self, now: Instant, id: acd::CallId, agent: String) {
-        self.acd_input(acd::Input::OfferRejected {
-            call: id,
-            agent: acd::AgentId(agent),
+    pub(crate) fn reject_offer(
+        &mut self,
+        now: Instant,
+        id: acd::CallId,
+        agent: String,
+        reason: acd::RejectReason,
+    ) {
+        self.acd_input(
             now,
-        });
+            acd::Input::Reject {
+                call: id,
+                operator: acd::OperatorId(agent),
+                reason,
+            },
+        );
     }
 }
 

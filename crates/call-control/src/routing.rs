@@ -8,7 +8,7 @@ use tracing::{debug, info, warn};
 
 use crate::call::{CallTimer, Phase};
 use crate::events::{CallFact, MediaCommand};
-use crate::{CallControl, HOLD_MUSIC};
+use crate::{CallControl, HOLD_MUSIC, Output};
 
 /// Where the IVR left the call.
 enum IvrExit {
@@ -154,11 +154,14 @@ impl CallControl {
                 token,
             },
         );
-        if let Err(e) = self.acd.handle_input(acd::Input::CallQueued {
-            call: id,
-            queue,
+        if let Err(e) = self.acd.handle_input(
             now,
-        }) {
+            acd::Input::Join {
+                call: id,
+                queue: acd::QueueId(queue),
+                priority: 0,
+            },
+        ) {
             warn!(error = %e, "queue refused the call");
             self.end_call(now, id, EndReason::QueueRefused, None);
             return;
@@ -166,10 +169,46 @@ impl CallControl {
         self.pump_acd(now);
     }
 
-    pub(crate) fn acd_input(&mut self, input: acd::Input) {
-        if let Err(e) = self.acd.handle_input(input) {
+    pub(crate) fn acd_input(&mut self, now: Instant, input: acd::Input) {
+        if let Err(e) = self.acd.handle_input(now, input) {
             debug!(error = %e, "acd input refused");
         }
+    }
+
+    /// The ACD sent the call away: a message then the end, or the end at once.
+    fn queue_exit(&mut self, now: Instant, id: acd::CallId, destination: acd::Destination) {
+        let prompts = match destination {
+            acd::Destination::Message { prompt } => vec![prompt],
+            // No voicemail recording yet: say goodbye instead.
+            acd::Destination::Voicemail => vec!["goodbye".to_string()],
+            // Another queue is the ACD's own business; hang-up is immediate.
+            _ => Vec::new(),
+        };
+        if prompts.is_empty() {
+            self.end_call(now, id, EndReason::QueueExit, None);
+            return;
+        }
+        let token = self.new_token();
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
+        if let Phase::Queued { offer: Some(_), .. } = call.phase {
+            self.drop_operator_leg(now, id, None, "the queue sent the call away", None);
+        }
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
+        call.phase = Phase::Closing { token };
+        call.play_token = token;
+        let leg = call.leg;
+        self.media(
+            leg,
+            MediaCommand::Play {
+                prompts,
+                then_loop: None,
+                token,
+            },
+        );
     }
 
     pub(crate) fn pump_acd(&mut self, now: Instant) {
@@ -180,20 +219,47 @@ impl CallControl {
                 }
                 acd::Output::Offer {
                     call,
-                    agent,
+                    operator,
                     waited,
                     ..
-                } => self.offer(now, call, agent.0, waited),
+                } => self.offer(now, call, operator.0, waited),
                 acd::Output::Announce {
                     call,
                     position,
-                    average_wait,
-                } => self.announce(call, position, average_wait),
+                    estimate,
+                } => self.announce(call, position, Some(estimate)),
                 // The ACD already put the call back in its queue (and, on a timeout, the
                 // operator out of rotation): only the ringing phone is left to stop.
-                acd::Output::OfferTimedOut { call, .. }
-                | acd::Output::OfferCancelled { call, .. } => {
-                    self.drop_operator_leg(now, call, None, "offer timed out or withdrawn", false);
+                acd::Output::CancelOffer { call, .. } => {
+                    self.drop_operator_leg(now, call, None, "offer timed out or withdrawn", None);
+                }
+                acd::Output::Exit {
+                    call,
+                    reason,
+                    destination,
+                    ..
+                } => {
+                    info!(call = ?call, ?reason, "the queue sent the call away");
+                    self.queue_exit(now, call, destination);
+                }
+                acd::Output::Warning {
+                    queue,
+                    kind,
+                    raised,
+                } => {
+                    if raised {
+                        warn!(queue = %queue.0, ?kind, "queue warning");
+                    } else {
+                        info!(queue = %queue.0, ?kind, "queue warning cleared");
+                    }
+                }
+                acd::Output::Journal(entry) => {
+                    // Wall time of the entry: the journal outlives this process's clock.
+                    let ago = now.saturating_duration_since(entry.at);
+                    let at_unix_ms = self.clock.now_unix_ms()
+                        - i64::try_from(ago.as_millis()).unwrap_or(i64::MAX);
+                    self.outputs
+                        .push_back(Output::AcdJournal { entry, at_unix_ms });
                 }
                 _ => {}
             }

@@ -88,7 +88,7 @@ impl CallControl {
                         let _ = self.endpoint.cancel(now, tx);
                     }
                 }
-                self.acd_input(acd::Input::CallAbandoned { call: id, now });
+                self.acd_input(now, acd::Input::Abandon { call: id });
             }
             Phase::Bridged {
                 waited: w,
@@ -107,10 +107,7 @@ impl CallControl {
                     let dest = self.dialog_destination(&operator.dialog, Some(operator.dest));
                     let _ = self.endpoint.send_request(now, bye, dest);
                 }
-                self.acd_input(acd::Input::CallEnded {
-                    agent: acd::AgentId(operator.agent.clone()),
-                    now,
-                });
+                self.acd_input(now, acd::Input::Complete { call: id });
                 answered_by = Some(operator.agent);
             }
             _ => {}
@@ -152,6 +149,7 @@ fn outcome_of(reason: EndReason, phase: &Phase) -> CallOutcome {
         (EndReason::CallerHungUp, Phase::Queued { .. }) => CallOutcome::AbandonedInQueue,
         (EndReason::CallerHungUp, _) => CallOutcome::AbandonedInIvr,
         (EndReason::IvrReleased, _) => CallOutcome::ReleasedByIvr,
+        (EndReason::QueueExit, _) => CallOutcome::ReleasedByQueue,
         (EndReason::EngineRestarted, _) => CallOutcome::Interrupted,
         _ => CallOutcome::Failed,
     }

@@ -330,12 +330,30 @@ fn every_rfc4475_message_is_answered_or_dropped_without_panic() {
 }
 
 #[test]
-fn a_waiting_caller_hears_position_then_hold_music_again() {
-    let mut sim = Sim::new(&[]);
-    queue_call(&mut sim, "waiting-1", "3330000201");
-    queue_call(&mut sim, "waiting-2", "3330000202");
-    let second_leg = sim.legs.opened[1];
-    // The default announcement interval is 30 s.
+fn a_waiting_caller_hears_position_and_estimate_then_hold_music_again() {
+    let mut technology = call_control::acd::QueueConfig::new("technology");
+    technology.announce = Some(call_control::acd::AnnounceConfig {
+        every: Duration::from_secs(30),
+        skip_below: Duration::ZERO,
+    });
+    let mut sim = Sim::with(EngineConfig {
+        queues: vec![technology],
+        ..config(&["1001"])
+    });
+    sim.register("1001", PHONE_1001);
+    // A first call, answered and finished: the queue now knows a handle time.
+    let d = queue_call(&mut sim, "handled", "3330000200");
+    let (_, first_invite) = d.requests(Method::Invite).pop().expect("offered");
+    sim.send_msg(PHONE_1001, answer(&first_invite, 31000));
+    sim.advance(Duration::from_secs(120));
+    hang_up_from_the_operator(&mut sim, &first_invite);
+    // The operator takes a second call and stays on it; two more callers wait behind it.
+    let d = queue_call(&mut sim, "talking", "3330000201");
+    let (_, invite) = d.requests(Method::Invite).pop().expect("offered again");
+    sim.send_msg(PHONE_1001, answer(&invite, 31002));
+    queue_call(&mut sim, "waiting-1", "3330000202");
+    queue_call(&mut sim, "waiting-2", "3330000203");
+    let second_leg = *sim.legs.opened.last().unwrap();
     let d = sim.advance(Duration::from_secs(31));
     let announcement = d
         .media
@@ -347,15 +365,31 @@ fn a_waiting_caller_hears_position_then_hold_music_again() {
             } if *leg == second_leg => Some((prompts.clone(), then_loop.clone())),
             _ => None,
         })
-        .expect("the second caller hears an announcement");
+        .expect("the second caller in line hears an announcement");
     assert_eq!(
-        announcement.0,
+        &announcement.0[..2],
         ["queue_position", "digit_2"],
-        "second in line"
+        "second in line: {:?}",
+        announcement.0
     );
+    assert_eq!(announcement.0[2], "average_wait", "then the estimate");
     assert_eq!(
         announcement.1.as_deref(),
         Some("hold_music"),
         "then the music again"
     );
+}
+
+/// The operator's phone hangs up the answered call of `invite`.
+fn hang_up_from_the_operator(sim: &mut Sim, invite: &sip_message::Request) {
+    let from = invite.headers.get("From").unwrap().to_string();
+    let to = format!("{};tag=phone", invite.headers.get("To").unwrap());
+    let call_id = invite.call_id().unwrap().to_owned();
+    let bye = format!(
+        "BYE sip:{ENGINE} SIP/2.0\r\nVia: SIP/2.0/UDP {PHONE_1001};branch=z9hG4bK-op-bye-1\r\n\
+         Max-Forwards: 70\r\nFrom: {to}\r\nTo: {from}\r\nCall-ID: {call_id}\r\nCSeq: 2 BYE\r\n\
+         Content-Length: 0\r\n\r\n"
+    );
+    let d = sim.send(PHONE_1001, &bye);
+    assert_eq!(d.statuses(), [200], "the engine takes the operator's BYE");
 }

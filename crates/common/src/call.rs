@@ -51,6 +51,9 @@ pub enum CallOutcome {
     /// The IVR closed the call (second invalid input at the top menu, out of hours, end of
     /// the script).
     ReleasedByIvr,
+    /// The queue sent the call away by its rules (waited its maximum, full, closed, nobody
+    /// logged in) to a message, voicemail or a polite hang-up.
+    ReleasedByQueue,
     /// The caller cancelled before the call was answered.
     Cancelled,
     /// A technical failure before an operator answered (no ACK, no media port, the queue
@@ -67,6 +70,7 @@ named_enum!(CallOutcome {
     AbandonedInQueue => "abandoned_in_queue",
     AbandonedInIvr => "abandoned_in_ivr",
     ReleasedByIvr => "released_by_ivr",
+    ReleasedByQueue => "released_by_queue",
     Cancelled => "cancelled",
     Failed => "failed",
     Interrupted => "interrupted",
@@ -93,6 +97,8 @@ pub enum EndReason {
     NoMediaPort,
     /// The IVR sent the call to a queue that refused it.
     QueueRefused,
+    /// The queue's rules sent the call away (see [`CallOutcome::ReleasedByQueue`]).
+    QueueExit,
     /// Our answer to the caller could not be sent (the transaction was already gone).
     SipFailure,
     /// The engine stopped abruptly; the call was closed at the next start.
@@ -108,6 +114,7 @@ named_enum!(EndReason {
     NoAck => "no_ack",
     NoMediaPort => "no_media_port",
     QueueRefused => "queue_refused",
+    QueueExit => "queue_exit",
     SipFailure => "sip_failure",
     EngineRestarted => "engine_restarted",
 });

@@ -106,6 +106,7 @@ wire_enum!(
         AbandonedInQueue,
         AbandonedInIvr,
         ReleasedByIvr,
+        ReleasedByQueue,
         Cancelled,
         Failed,
         Interrupted,
@@ -122,6 +123,7 @@ wire_enum!(
         NoAck,
         NoMediaPort,
         QueueRefused,
+        QueueExit,
         SipFailure,
         EngineRestarted,
     }

@@ -2,9 +2,10 @@
 //! deadline, outbox commits and shutdown. All call logic is in `call_control::CallControl`;
 //! this loop only
 //! moves bytes and keeps one promise: **nothing the core asks for after a fact is done before
-//! the fact is on disk**. Outputs are collected in batches; a batch with facts goes to the
-//! outbox writer and its SIP messages and media commands wait until the writer reports the
-//! commit (later batches queue behind it, so order is kept).
+//! the fact is on disk**. Outputs are collected in batches; a batch with facts (call facts,
+//! ACD journal entries, registrations) goes to the outbox writer and its SIP messages and
+//! media commands wait until the writer reports the commit (later batches queue behind it, so
+//! order is kept).
 
 use std::collections::VecDeque;
 use std::future::Future;
@@ -16,8 +17,9 @@ use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, watch};
 use tracing::{info, warn};
 
+use crate::durable_state::StoredJournalEntry;
 use crate::media_driver::MediaManager;
-use crate::outbox::{self, Outbox};
+use crate::outbox::{self, Durable, Outbox};
 use crate::{Engine, EngineError};
 
 /// After the final hang-up, how long to wait for the BYEs and CANCELs to be answered.
@@ -72,7 +74,7 @@ pub(crate) async fn run(
     let mut quiet_until: Option<Instant> = None;
     loop {
         // Collect what the core asks for. Opening an RTP leg is local and answered at once.
-        let mut facts = Vec::new();
+        let mut durable = Durable::default();
         let mut acts = Vec::new();
         while let Some(out) = core.poll_output() {
             match out {
@@ -85,12 +87,22 @@ pub(crate) async fn run(
                     };
                     core.handle_leg_opened(Instant::now(), leg, result);
                 }
-                Output::Fact(fact) => facts.push(*fact),
+                Output::Fact(fact) => durable.facts.push(*fact),
+                Output::AcdJournal { entry, at_unix_ms } => {
+                    durable.journal.push(StoredJournalEntry {
+                        seq: entry.seq,
+                        at_unix_ms,
+                        event: entry.event,
+                    });
+                }
+                Output::Registrations { aor, bindings } => {
+                    durable.registrations.push((aor, bindings));
+                }
             }
         }
-        if !facts.is_empty() {
+        if !durable.is_empty() {
             next_batch += 1;
-            if batches.send((next_batch, facts)).await.is_err() {
+            if batches.send((next_batch, durable)).await.is_err() {
                 return Err(EngineError::Outbox("the outbox writer stopped".into()));
             }
             held.push_back(Held {

@@ -25,6 +25,7 @@
 
 pub mod cti;
 mod driver;
+pub mod durable_state;
 pub mod media_driver;
 pub mod outbox;
 
@@ -38,7 +39,7 @@ use common::Clock;
 use prompts::PromptLibrary;
 use rand::Rng;
 
-pub use call_control::{AgentConfig, EngineConfig, QueueSettings, events};
+pub use call_control::{AcdSettings, AgentConfig, EngineConfig, acd, events};
 pub use outbox::{Outbox, OutboxError, OutboxStatus};
 pub use sip_transaction::digest::Algorithm as DigestAlgorithm;
 

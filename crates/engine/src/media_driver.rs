@@ -229,9 +229,12 @@ impl LegTask {
                 received = socket.recv_from(&mut buf) => {
                     let Ok((n, from)) = received else { continue };
                     let packet = &buf[..n];
+                    // Our codecs' static types (some phones send the other G.711 law than the
+                        // one negotiated; it is relayed as is) and the negotiated events.
                     let view = match media::rtp::parse(packet) {
                         Ok(view)
                             if view.payload_type() == payload_type
+                                || Codec::ALL.iter().any(|c| c.payload_type() == view.payload_type())
                                 || Some(view.payload_type()) == telephone_event_pt =>
                         {
                             view

@@ -255,6 +255,10 @@ impl Outbox {
         self.pool.close().await;
     }
 
+    pub(crate) fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
     /// The epoch for this boot's call IDs: later than every earlier boot's, even if the clock
     /// went back.
     pub async fn next_boot_epoch(&self) -> Result<i64, OutboxError> {
@@ -314,11 +318,23 @@ impl Outbox {
         Ok(closed)
     }
 
-    /// Makes `facts` durable, in one transaction: deliverable facts join the outbox, and the
-    /// snapshots of the calls they belong to follow them.
+    /// Makes `facts` durable (see [`Outbox::append_all`]).
     pub async fn append(&self, facts: &[CallFact]) -> Result<(), OutboxError> {
+        self.append_all(&Durable {
+            facts: facts.to_vec(),
+            ..Durable::default()
+        })
+        .await
+    }
+
+    /// Makes everything in `durable` durable, in one transaction: deliverable facts join the
+    /// outbox, the snapshots of the calls they belong to follow them, ACD journal entries are
+    /// appended and registrations replaced.
+    pub async fn append_all(&self, durable: &Durable) -> Result<(), OutboxError> {
         let now = self.clock.now_unix_ms();
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        crate::durable_state::store(&mut tx, &durable.journal, &durable.registrations).await?;
+        let facts = &durable.facts;
         for fact in facts {
             let call_id = &fact.call().0;
             match fact {
@@ -557,8 +573,28 @@ async fn note_alive(conn: &mut sqlx::SqliteConnection, now: i64) -> Result<(), O
     Ok(())
 }
 
-/// A batch of facts handed to the writer, and the number the driver gave it.
-pub(crate) type Batch = (u64, Vec<CallFact>);
+/// What the driver hands the writer in one batch.
+#[derive(Debug, Clone, Default)]
+pub struct Durable {
+    pub facts: Vec<CallFact>,
+    pub journal: Vec<crate::durable_state::StoredJournalEntry>,
+    pub registrations: Vec<(String, Vec<call_control::StoredBinding>)>,
+}
+
+impl Durable {
+    pub fn is_empty(&self) -> bool {
+        self.facts.is_empty() && self.journal.is_empty() && self.registrations.is_empty()
+    }
+
+    fn extend(&mut self, other: Durable) {
+        self.facts.extend(other.facts);
+        self.journal.extend(other.journal);
+        self.registrations.extend(other.registrations);
+    }
+}
+
+/// A batch handed to the writer, and the number the driver gave it.
+pub(crate) type Batch = (u64, Durable);
 
 /// The writer task: commits every batch waiting in one transaction, then reports the highest
 /// batch number committed. A failed commit is retried (the disk may be full for a while): a
@@ -586,10 +622,13 @@ pub(crate) async fn write(
             }
         }
         let highest = waiting.iter().map(|(n, _)| *n).max().unwrap_or(0);
-        let facts: Vec<CallFact> = waiting.drain(..).flat_map(|(_, f)| f).collect();
+        let mut all = Durable::default();
+        for (_, durable) in waiting.drain(..) {
+            all.extend(durable);
+        }
         let mut backoff = Duration::from_millis(50);
-        while let Err(e) = outbox.append(&facts).await {
-            warn!(error = %e, retry_in = ?backoff, facts = facts.len(), "cannot write the outbox: calls wait");
+        while let Err(e) = outbox.append_all(&all).await {
+            warn!(error = %e, retry_in = ?backoff, facts = all.facts.len(), "cannot write the outbox: calls wait");
             tokio::time::sleep(backoff).await;
             backoff = (backoff * 2).min(Duration::from_secs(2));
         }

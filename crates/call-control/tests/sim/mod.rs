@@ -47,6 +47,7 @@ pub struct Drained {
     pub raw_statuses: Vec<u16>,
     pub media: Vec<(LegId, MediaCommand)>,
     pub facts: Vec<CallFact>,
+    pub journal: Vec<call_control::acd::JournalEntry>,
 }
 
 impl Drained {
@@ -115,10 +116,12 @@ pub fn config(agents: &[&str]) -> EngineConfig {
                 password: format!("demo{id}"),
                 name: String::new(),
                 queues: Vec::new(),
+                skill: 50,
             })
             .collect(),
         numbering_plan: common::phone::NumberingPlan::italy(),
         queues: Default::default(),
+        acd: Default::default(),
         shutdown_grace: Duration::from_secs(1),
         node: "sim".into(),
         call_id_epoch: None,
@@ -171,6 +174,8 @@ impl Sim {
                 }
                 Output::Media { leg, command } => d.media.push((leg, command)),
                 Output::Fact(f) => d.facts.push(*f),
+                Output::AcdJournal { entry, .. } => d.journal.push(entry),
+                Output::Registrations { .. } => {}
             }
         }
         d
@@ -207,6 +212,7 @@ impl Sim {
             all.raw_statuses.extend(d.raw_statuses);
             all.media.extend(d.media);
             all.facts.extend(d.facts);
+            all.journal.extend(d.journal);
         }
         self.now = end;
         all
