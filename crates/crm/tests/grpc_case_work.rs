@@ -69,13 +69,22 @@ async fn a_case_walks_from_the_call_to_the_second_level_and_closes() {
     assert_eq!(opened.caller_number.as_deref(), Some("+390551234567"));
 
     // Anna takes it, on the revision she saw.
-    let locked = apply(&mut anna, &number, C::Lock(Default::default()), Some(opened.revision))
-        .await
-        .expect("anna locks the case");
+    let locked = apply(
+        &mut anna,
+        &number,
+        C::Lock(Default::default()),
+        Some(opened.revision),
+    )
+    .await
+    .expect("anna locks the case");
     let revision = locked.case.as_ref().expect("the case").revision;
     assert!(revision > opened.revision);
     assert_eq!(
-        locked.case.as_ref().and_then(|c| c.lock.as_ref()).map(|l| l.holder.as_str()),
+        locked
+            .case
+            .as_ref()
+            .and_then(|c| c.lock.as_ref())
+            .map(|l| l.holder.as_str()),
         Some("anna")
     );
 
@@ -122,9 +131,11 @@ async fn a_case_walks_from_the_call_to_the_second_level_and_closes() {
         gino.apply_case_command(wire::ApplyCaseCommandRequest {
             case: key(&number),
             command: Some(wire::CaseCommand {
-                command: Some(C::ResolveSecondLevel(wire::case_command::ResolveSecondLevel {
-                    communication: wire::Communication::Communicated.into(),
-                })),
+                command: Some(C::ResolveSecondLevel(
+                    wire::case_command::ResolveSecondLevel {
+                        communication: wire::Communication::Communicated.into(),
+                    },
+                )),
             }),
             ..Default::default()
         })
@@ -144,7 +155,10 @@ async fn a_case_walks_from_the_call_to_the_second_level_and_closes() {
     .await
     .expect("assigned to the second level");
     let assigned = assigned.case.expect("case");
-    assert_eq!(assigned.status.as_ref().map(|s| s.state()), Some(State::Assigned));
+    assert_eq!(
+        assigned.status.as_ref().map(|s| s.state()),
+        Some(State::Assigned)
+    );
     assert_eq!(assigned.queue, "it-desk");
 
     // The citizen calls again to chase it: the new case is a reminder of the first.
@@ -171,7 +185,10 @@ async fn a_case_walks_from_the_call_to_the_second_level_and_closes() {
     let child = attached.child.expect("child");
     let parent = attached.parent.expect("parent");
     assert_eq!(child.parent.as_ref().map(|p| p.case_id), Some(parent.id));
-    assert_eq!(child.parent.as_ref().map(|p| p.kind()), Some(wire::LinkKind::Reminder));
+    assert_eq!(
+        child.parent.as_ref().map(|p| p.kind()),
+        Some(wire::LinkKind::Reminder)
+    );
     assert_eq!(parent.children.len(), 1);
 
     // Gino, at the group that holds it, resolves it: the reminder closes with it.
@@ -226,7 +243,11 @@ async fn a_case_walks_from_the_call_to_the_second_level_and_closes() {
         &e.change,
         Some(Change::NoteAdded(note)) if note.text == "called the citizen back about the mailbox"
     )));
-    assert!(entries.iter().any(|e| matches!(e.change, Some(Change::ChildLinked(_)))));
+    assert!(
+        entries
+            .iter()
+            .any(|e| matches!(e.change, Some(Change::ChildLinked(_))))
+    );
     let too_big = refused(
         sara.case_history(wire::CaseHistoryRequest {
             case: key(&number),

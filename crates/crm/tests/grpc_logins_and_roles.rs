@@ -44,7 +44,11 @@ async fn every_rpc(client: &mut Client) -> Vec<(&'static str, Code)> {
         ),
         (
             "ListServiceRequests",
-            code(client.list_service_requests(wire::ListServiceRequestsRequest::default()).await),
+            code(
+                client
+                    .list_service_requests(wire::ListServiceRequestsRequest::default())
+                    .await,
+            ),
         ),
         (
             "SearchServiceRequests",
@@ -57,7 +61,10 @@ async fn every_rpc(client: &mut Client) -> Vec<(&'static str, Code)> {
                     .await,
             ),
         ),
-        ("GetCase", code(client.get_case(wire::GetCaseRequest { case: key() }).await)),
+        (
+            "GetCase",
+            code(client.get_case(wire::GetCaseRequest { case: key() }).await),
+        ),
         (
             "CaseHistory",
             code(
@@ -130,7 +137,14 @@ async fn every_rpc(client: &mut Client) -> Vec<(&'static str, Code)> {
                     .await,
             ),
         ),
-        ("GetCustomer", code(client.get_customer(wire::GetCustomerRequest { id: 1 }).await)),
+        (
+            "GetCustomer",
+            code(
+                client
+                    .get_customer(wire::GetCustomerRequest { id: 1 })
+                    .await,
+            ),
+        ),
         (
             "CreateCustomer",
             code(
@@ -181,7 +195,8 @@ async fn every_rpc(client: &mut Client) -> Vec<(&'static str, Code)> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn anonymous_calls_and_unknown_tokens_are_refused_on_every_rpc() {
     let crm = Crm::start().await;
-    crm.offered_call("c-1", "+390551234567", "technology", None).await;
+    crm.offered_call("c-1", "+390551234567", "technology", None)
+        .await;
     let garbage = "0".repeat(64);
     for token in [None, Some(garbage.as_str()), Some("not-a-token")] {
         let mut client = crm.crm_client(token).await;
@@ -218,7 +233,10 @@ async fn staff_log_in_over_grpc_and_the_session_works_on_both_apis() {
     assert_eq!(user.login, "anna");
     assert_eq!(user.name, OPERATOR_NAME);
     assert_eq!(user.roles, [wire::StaffRole::Operator as i32]);
-    assert!(!format!("{anna:?}").contains(&anna.token), "Debug hides the token");
+    assert!(
+        !format!("{anna:?}").contains(&anna.token),
+        "Debug hides the token"
+    );
 
     // The gRPC session is an HTTP session, and the other way round.
     let me = crm.get_as(Some(&anna.token), "/api/v1/me").await;
@@ -259,7 +277,10 @@ async fn staff_log_in_over_grpc_and_the_session_works_on_both_apis() {
             .await,
     );
     assert_eq!(after.code(), Code::Unauthenticated);
-    assert_eq!(crm.get_as(Some(&anna.token), "/api/v1/me").await.status, 401);
+    assert_eq!(
+        crm.get_as(Some(&anna.token), "/api/v1/me").await.status,
+        401
+    );
     crm.stop().await.expect("clean shutdown");
 }
 
@@ -268,7 +289,9 @@ async fn a_role_that_does_not_fit_is_refused_before_any_look_up() {
     let crm = Crm::start().await;
     // Administration is no case role: commands are refused whether the case exists or not.
     let mut admin = crm.staff_client(ADMIN).await;
-    let sr = crm.offered_call("c-1", "+390551234567", "technology", None).await;
+    let sr = crm
+        .offered_call("c-1", "+390551234567", "technology", None)
+        .await;
     for number in [sr.as_str(), "SR-2026-999999"] {
         let status = refused(
             admin

@@ -75,9 +75,12 @@ async fn lists_are_paged_with_bounded_sizes_and_stable_tokens() {
         .expect("a filtered page")
         .into_inner();
     assert_eq!(filtered.service_requests.len(), 2);
-    assert!(filtered.service_requests.iter().all(|sr| {
-        sr.call.as_ref().map(|c| c.caller_number.as_str()) == Some(CALLER)
-    }));
+    assert!(
+        filtered
+            .service_requests
+            .iter()
+            .all(|sr| { sr.call.as_ref().map(|c| c.caller_number.as_str()) == Some(CALLER) })
+    );
 
     // The bounds: no page above 100, no token for other filters, no made-up token.
     let too_big = refused(
@@ -134,7 +137,11 @@ async fn one_sr_by_number_id_call_id_or_search() {
         let call = sr.call.expect("a call record");
         assert_eq!(call.caller_number, CALLER);
         assert_eq!(call.queue.as_deref(), Some("technology"));
-        assert_eq!(call.outcome(), cti_proto::CallOutcome::Unspecified, "not ended yet");
+        assert_eq!(
+            call.outcome(),
+            cti_proto::CallOutcome::Unspecified,
+            "not ended yet"
+        );
     }
     let missing = refused(
         sara.get_service_request(wire::GetServiceRequestRequest {

@@ -31,7 +31,9 @@ pub fn desk_catalogue() -> Catalogue {
 }
 
 /// The status code of a refused call; panics if it succeeded.
-pub fn refused<T: std::fmt::Debug>(result: Result<tonic::Response<T>, tonic::Status>) -> tonic::Status {
+pub fn refused<T: std::fmt::Debug>(
+    result: Result<tonic::Response<T>, tonic::Status>,
+) -> tonic::Status {
     match result {
         Ok(answer) => panic!("expected a refusal, got {answer:?}"),
         Err(status) => status,
