@@ -66,7 +66,7 @@ impl PageToken {
             return Ok(None);
         }
         // A real token is well under 200 hex digits.
-        if token.len() > 256 || token.len() % 2 != 0 {
+        if token.len() > 256 || !token.len().is_multiple_of(2) {
             return Err(BAD_TOKEN);
         }
         let bytes = (0..token.len())
