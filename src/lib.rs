@@ -502,6 +502,7 @@ pub async fn start_crm(
         credential,
         auth: config.crm_auth.clone(),
         clock,
+        numbering_plan: config.engine.numbering_plan.clone(),
     };
     let (stop, rx) = watch::channel(false);
     let task = tokio::spawn(async move {

@@ -1,17 +1,53 @@
-//! Generates the CTI messages, client and server from `proto/cti.proto`.
+//! Generates the messages, clients and servers of every contract in `proto/`: the CTI link
+//! (`cti.proto`) and the CRM's own API (`crm.proto`, which imports the first).
 //!
-//! The .proto is parsed by protox (pure Rust), so no system `protoc` is needed: protox
+//! The .proto files are parsed by protox (pure Rust), so no system `protoc` is needed: protox
 //! produces the FileDescriptorSet that tonic-prost-build turns into code.
 
 use std::path::PathBuf;
 
+/// Messages whose `Debug` is written by hand (in `lib.rs` and `crm_debug.rs`) so that it
+/// redacts the personal data and secrets they carry (STYLE.md, Privacy). A message's oneofs
+/// lose their derived `Debug` with it.
+const REDACTED: &[&str] = &[
+    ".centralino.cti.v1.CallArrived",
+    ".centralino.cti.v1.CallOffered",
+    ".centralino.cti.v1.CallRecord",
+    ".centralino.crm.v1.LoginRequest",
+    ".centralino.crm.v1.LoginResponse",
+    ".centralino.crm.v1.StaffMember",
+    ".centralino.crm.v1.CallRecord",
+    ".centralino.crm.v1.ListServiceRequestsRequest",
+    ".centralino.crm.v1.SearchServiceRequestsRequest",
+    ".centralino.crm.v1.CaseStatus",
+    ".centralino.crm.v1.Case",
+    ".centralino.crm.v1.HistoryEntry.Opened",
+    ".centralino.crm.v1.HistoryEntry.NoteAdded",
+    ".centralino.crm.v1.CaseCommand.Suspend",
+    ".centralino.crm.v1.CaseCommand.Reject",
+    ".centralino.crm.v1.CaseCommand.Note",
+    ".centralino.crm.v1.AddNoteRequest",
+    ".centralino.crm.v1.CustomerPhone",
+    ".centralino.crm.v1.CustomerEmail",
+    ".centralino.crm.v1.Discrepancy",
+    ".centralino.crm.v1.Customer",
+    ".centralino.crm.v1.PinChange",
+    ".centralino.crm.v1.CustomerDraft",
+    ".centralino.crm.v1.LookupCustomersByNumberRequest",
+    ".centralino.crm.v1.VerifyCustomerPinRequest",
+    ".centralino.crm.v1.IdentifiedCustomer",
+    ".centralino.crm.v1.SearchCustomersRequest",
+];
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR")?);
     let proto_dir = manifest_dir.join("../../proto");
-    let proto_file = proto_dir.join("cti.proto");
-    println!("cargo:rerun-if-changed={}", proto_file.display());
+    let files = [proto_dir.join("cti.proto"), proto_dir.join("crm.proto")];
+    for file in &files {
+        println!("cargo:rerun-if-changed={}", file.display());
+    }
 
-    let descriptors = protox::compile([&proto_file], [&proto_dir])?;
+    let descriptors = protox::compile(&files, [&proto_dir])?;
     // The same descriptors serve gRPC server reflection (`cti_proto::FILE_DESCRIPTOR_SET`).
     let out_dir = PathBuf::from(std::env::var("OUT_DIR")?);
     std::fs::write(
@@ -19,13 +55,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         prost::Message::encode_to_vec(&descriptors),
     )?;
     tonic_prost_build::configure()
-        // These carry the caller's number: their Debug is written by hand in lib.rs so that it
-        // redacts it (STYLE.md, Privacy).
-        .skip_debug([
-            ".centralino.cti.v1.CallArrived",
-            ".centralino.cti.v1.CallOffered",
-            ".centralino.cti.v1.CallRecord",
-        ])
+        .skip_debug(REDACTED.iter().copied())
         .compile_fds(descriptors)?;
     Ok(())
 }

@@ -321,6 +321,10 @@ pub trait CaseStore: Send + Sync + 'static {
         catalogue: &Catalogue,
     ) -> impl Future<Output = Result<CaseUpdate, CaseError>> + Send;
 
+    /// The service catalogue this store opens and routes the cases of calls by (see
+    /// [`CaseIntake`]): the one that commands on its cases are decided with.
+    fn catalogue(&self) -> &Catalogue;
+
     /// Attaches `child` to `parent` (a reminder, a notification, a duplicate report, a
     /// question about the parent). Both cases change, in one transaction.
     /// `expected_revision` is the child's.
@@ -363,6 +367,10 @@ impl<S: CaseStore> CaseStore for Arc<S> {
         catalogue: &Catalogue,
     ) -> impl Future<Output = Result<CaseUpdate, CaseError>> + Send {
         S::apply(self, case, command, actor, expected_revision, catalogue)
+    }
+
+    fn catalogue(&self) -> &Catalogue {
+        S::catalogue(self)
     }
 
     fn attach_to_parent(
@@ -418,6 +426,13 @@ impl CaseStore for AnyStore {
         catalogue: &Catalogue,
     ) -> Result<CaseUpdate, CaseError> {
         delegate!(self, store => store.apply(case, command, actor, expected_revision, catalogue))
+    }
+
+    fn catalogue(&self) -> &Catalogue {
+        match self {
+            AnyStore::Sqlite(store) => store.catalogue(),
+            AnyStore::Postgres(store) => store.catalogue(),
+        }
     }
 
     async fn attach_to_parent(

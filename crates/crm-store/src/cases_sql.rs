@@ -435,6 +435,10 @@ macro_rules! impl_case_store {
                 })
             }
 
+            fn catalogue(&self) -> &service_request::Catalogue {
+                self.intake.catalogue()
+            }
+
             async fn attach_to_parent(
                 &self,
                 child: $crate::CaseKey,

@@ -215,7 +215,7 @@ fn ended_from_proto(record: proto::CallRecord) -> Result<CallFact, CrmError> {
     })
 }
 
-fn state_to_proto(state: State) -> proto::ServiceRequestState {
+pub(crate) fn state_to_proto(state: State) -> proto::ServiceRequestState {
     use proto::ServiceRequestState as P;
     match state {
         State::Open => P::Open,

@@ -2,7 +2,7 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use crm_store::StoreError;
+use crm_store::{CaseError, StoreError};
 use thiserror::Error;
 
 /// Why a CTI or HTTP request failed.
@@ -41,6 +41,10 @@ pub enum CrmError {
     Password(#[from] crate::auth::PasswordError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A command on a case, or a case look-up, failed: refused by the life cycle's rules,
+    /// decided on an older revision, or no such case.
+    #[error(transparent)]
+    Case(#[from] CaseError),
 }
 
 /// Why a request was not authenticated. The three answers say what the client should do
@@ -65,6 +69,8 @@ enum Kind {
     NotFound,
     MethodNotAllowed,
     Conflict,
+    /// Decided on a revision that someone else changed since: reload and decide again.
+    Stale,
     PayloadTooLarge,
     UnsupportedMediaType,
     TooManyRequests,
@@ -98,7 +104,23 @@ impl CrmError {
             | CrmError::Store(StoreError::Unavailable(_) | StoreError::Contention) => {
                 Kind::Unavailable
             }
-            CrmError::Password(_) | CrmError::Store(_) => Kind::Internal,
+            // Customers and cases.
+            CrmError::Store(
+                StoreError::InvalidCustomer(_) | StoreError::InvalidCustomerInBatch { .. },
+            )
+            | CrmError::Case(CaseError::Store(StoreError::InvalidInput(_))) => {
+                Kind::InvalidArgument
+            }
+            CrmError::Store(StoreError::CustomerNotFound) | CrmError::Case(CaseError::NotFound) => {
+                Kind::NotFound
+            }
+            CrmError::Case(CaseError::Refused(_)) => Kind::Conflict,
+            CrmError::Store(StoreError::RevisionConflict { .. })
+            | CrmError::Case(CaseError::StaleRevision { .. }) => Kind::Stale,
+            CrmError::Case(CaseError::Store(
+                StoreError::Unavailable(_) | StoreError::Contention,
+            )) => Kind::Unavailable,
+            CrmError::Password(_) | CrmError::Store(_) | CrmError::Case(_) => Kind::Internal,
         }
     }
 
@@ -134,6 +156,8 @@ impl From<CrmError> for tonic::Status {
             Kind::NotFound => tonic::Status::not_found(message),
             Kind::MethodNotAllowed => tonic::Status::unimplemented(message),
             Kind::Conflict => tonic::Status::failed_precondition(message),
+            // gRPC's code for a read-modify-write that lost a race (retry from the read).
+            Kind::Stale => tonic::Status::aborted(message),
             Kind::PayloadTooLarge | Kind::TooManyRequests => {
                 tonic::Status::resource_exhausted(message)
             }
@@ -164,7 +188,7 @@ impl IntoResponse for CrmError {
             Kind::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
             Kind::NotFound => (StatusCode::NOT_FOUND, "not_found"),
             Kind::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
-            Kind::Conflict => (StatusCode::CONFLICT, "conflict"),
+            Kind::Conflict | Kind::Stale => (StatusCode::CONFLICT, "conflict"),
             Kind::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             Kind::UnsupportedMediaType => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
@@ -338,6 +362,74 @@ mod tests {
             CrmError::from(Unauthenticated::BadCredentials).public_message(),
             "wrong login or password"
         );
+    }
+
+    #[test]
+    fn case_and_customer_errors_say_what_to_do() {
+        use service_request::{CommandKind, Refusal, Rule, State};
+        type Case = (fn() -> CrmError, tonic::Code, StatusCode);
+        let cases: [Case; 6] = [
+            (
+                || CaseError::NotFound.into(),
+                tonic::Code::NotFound,
+                StatusCode::NOT_FOUND,
+            ),
+            (
+                || {
+                    CaseError::Refused(Refusal {
+                        command: CommandKind::Lock,
+                        state: Some(State::Open),
+                        rule: Rule::AlreadyLockedByYou,
+                    })
+                    .into()
+                },
+                tonic::Code::FailedPrecondition,
+                StatusCode::CONFLICT,
+            ),
+            (
+                || {
+                    CaseError::StaleRevision {
+                        expected: 1,
+                        current: 2,
+                    }
+                    .into()
+                },
+                tonic::Code::Aborted,
+                StatusCode::CONFLICT,
+            ),
+            (
+                || {
+                    StoreError::RevisionConflict {
+                        expected: 1,
+                        current: 2,
+                    }
+                    .into()
+                },
+                tonic::Code::Aborted,
+                StatusCode::CONFLICT,
+            ),
+            (
+                || StoreError::CustomerNotFound.into(),
+                tonic::Code::NotFound,
+                StatusCode::NOT_FOUND,
+            ),
+            (
+                || CaseError::Store(StoreError::Contention).into(),
+                tonic::Code::Unavailable,
+                StatusCode::SERVICE_UNAVAILABLE,
+            ),
+        ];
+        for (error, code, status) in cases {
+            let text = error().to_string();
+            assert_eq!(tonic::Status::from(error()).code(), code, "{text}");
+            assert_eq!(error().into_response().status(), status, "{text}");
+        }
+        let refused = tonic::Status::from(CrmError::from(CaseError::Refused(Refusal {
+            command: CommandKind::Lock,
+            state: Some(State::Open),
+            rule: Rule::AlreadyLockedByYou,
+        })));
+        assert!(refused.message().contains("already locked by you"));
     }
 
     #[test]

@@ -24,14 +24,20 @@ pub mod auth;
 mod batch;
 mod cti;
 mod error;
+mod grpc_auth;
+mod grpc_crm;
+mod grpc_paging;
+mod grpc_wire_cases;
+mod grpc_wire_customers;
 pub mod http;
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use common::phone::NumberingPlan;
 use common::{Clock, SystemClock};
-use crm_store::{ServiceRequestStore, UserStore};
+use crm_store::{CaseStore, CustomerStore, ServiceRequestStore, UserStore};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio_stream::wrappers::TcpListenerStream;
@@ -39,6 +45,7 @@ use tokio_stream::wrappers::TcpListenerStream;
 pub use auth::{AuthSettings, CredentialError, MIN_TOKEN_LEN, ServiceCredential};
 pub use cti::CtiService;
 pub use error::{CrmError, Unauthenticated};
+pub use grpc_crm::CrmGrpcService;
 
 /// How the CRM service runs.
 #[derive(Clone)]
@@ -49,6 +56,9 @@ pub struct CrmConfig {
     pub auth: AuthSettings,
     /// The wall clock of lockouts (the store has its own, normally the same).
     pub clock: Arc<dyn Clock>,
+    /// How the numbers of customers and callers become E.164: the engine's plan, so that
+    /// they match the numbers the engine reports.
+    pub numbering_plan: NumberingPlan,
 }
 
 impl CrmConfig {
@@ -58,6 +68,7 @@ impl CrmConfig {
             credential,
             auth: AuthSettings::default(),
             clock: Arc::new(SystemClock),
+            numbering_plan: NumberingPlan::italy(),
         }
     }
 }
@@ -92,11 +103,12 @@ pub enum ServeError {
     Auth(#[source] auth::PasswordError),
 }
 
-/// Serves the CTI over gRPC on `grpc_listener` and the HTTP API on `http_listener` until
-/// `shutdown` completes; then both stop accepting and finish the requests in flight.
+/// Serves the CTI and the CRM's own API (`centralino.crm.v1.Crm`) over gRPC on
+/// `grpc_listener` and the HTTP API on `http_listener` until `shutdown` completes; then both
+/// stop accepting and finish the requests in flight.
 ///
 /// Takes bound listeners so that callers (and tests) can bind port 0 and read the address.
-pub async fn serve<S: ServiceRequestStore + UserStore>(
+pub async fn serve<S: ServiceRequestStore + CaseStore + CustomerStore + UserStore>(
     store: S,
     config: CrmConfig,
     grpc_listener: TcpListener,
@@ -104,10 +116,18 @@ pub async fn serve<S: ServiceRequestStore + UserStore>(
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), ServeError> {
     let store = Arc::new(store);
-    let auth = auth::Authenticator::new(store.clone(), config.auth, config.clock)
+    let auth = auth::Authenticator::new(store.clone(), config.auth, config.clock.clone())
         .await
         .map_err(ServeError::Auth)?;
-    let api = http::router(http::ApiState::new(store.clone(), Arc::new(auth)));
+    let auth = Arc::new(auth);
+    let api = http::router(http::ApiState::new(store.clone(), auth.clone()));
+    let crm_service = CrmGrpcService::new(
+        store.clone(),
+        auth,
+        config.credential.clone(),
+        config.numbering_plan,
+        config.clock,
+    );
     let grpc_addr = grpc_listener.local_addr().ok();
     let http_addr = http_listener.local_addr().ok();
     let (stop, stopped) = watch::channel(false);
@@ -119,6 +139,9 @@ pub async fn serve<S: ServiceRequestStore + UserStore>(
     let (health, health_service) = tonic_health::server::health_reporter();
     health
         .set_serving::<cti_proto::cti_server::CtiServer<CtiService<Arc<S>>>>()
+        .await;
+    health
+        .set_serving::<cti_proto::crm::crm_server::CrmServer<CrmGrpcService<S>>>()
         .await;
     let reflection = || {
         tonic_reflection::server::Builder::configure()
@@ -134,6 +157,7 @@ pub async fn serve<S: ServiceRequestStore + UserStore>(
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
         .add_service(CtiService::new(store.clone()).into_server(config.credential))
+        .add_service(crm_service.into_server())
         .serve_with_incoming_shutdown(
             TcpListenerStream::new(grpc_listener),
             until_stopped(stopped.clone()),
@@ -164,7 +188,7 @@ pub async fn serve<S: ServiceRequestStore + UserStore>(
 }
 
 /// Binds both addresses, then [`serve`]s.
-pub async fn serve_on<S: ServiceRequestStore + UserStore>(
+pub async fn serve_on<S: ServiceRequestStore + CaseStore + CustomerStore + UserStore>(
     store: S,
     config: CrmConfig,
     grpc_addr: SocketAddr,

@@ -1,6 +1,6 @@
 //! Standard gRPC tools work with the CRM unconfigured: health checking (what load balancers
 //! and `grpc_health_probe` ask) and server reflection (what `grpcurl list` asks), in both
-//! reflection versions.
+//! reflection versions, for the CTI and for the CRM's own API.
 
 mod common;
 
@@ -10,7 +10,7 @@ use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn health_says_the_cti_serves_and_reflection_lists_the_services() {
+async fn health_says_both_services_serve_and_reflection_lists_them() {
     let crm = Crm::start().await;
     let channel = tonic::transport::Endpoint::from_shared(crm.grpc_url.clone())
         .unwrap()
@@ -19,7 +19,7 @@ async fn health_says_the_cti_serves_and_reflection_lists_the_services() {
         .unwrap();
 
     let mut health = HealthClient::new(channel.clone());
-    for service in ["", "centralino.cti.v1.Cti"] {
+    for service in ["", "centralino.cti.v1.Cti", "centralino.crm.v1.Crm"] {
         let status = health
             .check(HealthCheckRequest {
                 service: service.into(),
@@ -57,12 +57,47 @@ async fn health_says_the_cti_serves_and_reflection_lists_the_services() {
         panic!("a list of services: {answer:?}");
     };
     let names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
-    for expected in ["centralino.cti.v1.Cti", "grpc.health.v1.Health"] {
+    for expected in [
+        "centralino.cti.v1.Cti",
+        "centralino.crm.v1.Crm",
+        "grpc.health.v1.Health",
+    ] {
         assert!(
             names.iter().any(|n| n == expected),
             "{expected} in {names:?}"
         );
     }
+
+    // The CRM's contract is described in full, with the CTI's file it imports.
+    let request = ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(MessageRequest::FileContainingSymbol(
+            "centralino.crm.v1.Crm".into(),
+        )),
+    };
+    let mut answers = reflection
+        .server_reflection_info(tokio_stream::iter([request]))
+        .await
+        .expect("reflection v1 answers")
+        .into_inner();
+    let answer = answers.message().await.unwrap().expect("one answer");
+    let Some(MessageResponse::FileDescriptorResponse(files)) = answer.message_response else {
+        panic!("the contract's descriptors: {answer:?}");
+    };
+    let names: Vec<String> = files
+        .file_descriptor_proto
+        .iter()
+        .map(|bytes| String::from_utf8_lossy(bytes).into_owned())
+        .collect();
+    assert!(
+        names
+            .iter()
+            .any(|f| f.contains("crm.proto") && f.contains("VerifyCustomerPin"))
+    );
+    assert!(
+        names.iter().any(|f| f.contains("cti.proto")),
+        "its import comes along"
+    );
 
     use tonic_reflection::pb::v1alpha::server_reflection_client::ServerReflectionClient as Alpha;
     use tonic_reflection::pb::v1alpha::server_reflection_request::MessageRequest as AlphaRequest;

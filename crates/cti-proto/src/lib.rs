@@ -40,6 +40,9 @@ use common::call;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 
+pub mod crm;
+mod crm_debug;
+
 /// Everything generated from `proto/cti.proto`.
 pub mod v1 {
     #![allow(clippy::all, missing_docs)]
@@ -53,7 +56,14 @@ pub use v1::{
     EndReason, IvrDatum, ScreenPop, ServiceRequest, ServiceRequestState,
 };
 
-/// The encoded descriptors of `proto/cti.proto`, for gRPC server reflection.
+/// `crm.proto` imports `cti.proto`: the generated code of `centralino.crm.v1` names the CTI's
+/// types by the path of their package relative to its own (`super::super::cti::v1`).
+mod cti {
+    pub use super::v1;
+}
+
+/// The encoded descriptors of every contract (`proto/cti.proto` and `proto/crm.proto`), for
+/// gRPC server reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("cti_descriptor");
 
 /// The default channel of a call, used when a message leaves `channel` empty.

@@ -2,6 +2,8 @@
 //! HTTP/1.1 client.
 #![allow(dead_code)] // each test file uses its own part
 
+pub mod grpc;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -100,11 +102,26 @@ impl Crm {
     /// Starts with the test staff, cheap password hashes, and `tweak` applied to the login
     /// settings.
     pub async fn start_with(tweak: impl FnOnce(&mut crm::AuthSettings)) -> Self {
+        Self::launch(tweak, None).await
+    }
+
+    /// Starts with the test staff and a store that opens and works cases by `catalogue`.
+    pub async fn start_with_catalogue(catalogue: service_request::Catalogue) -> Self {
+        Self::launch(|_| {}, Some(catalogue)).await
+    }
+
+    async fn launch(
+        tweak: impl FnOnce(&mut crm::AuthSettings),
+        catalogue: Option<service_request::Catalogue>,
+    ) -> Self {
         let dir = tempfile::tempdir().expect("temporary directory");
         let clock = Arc::new(ManualClock::new(MARCH_2026));
-        let store = SqliteStore::open(dir.path().join("crm.db"), clock.clone())
+        let mut store = SqliteStore::open(dir.path().join("crm.db"), clock.clone())
             .await
             .expect("open store");
+        if let Some(catalogue) = catalogue {
+            store = store.with_catalogue(Arc::new(catalogue));
+        }
         crm::auth::apply_configured_users(&store, staff(), HashCost::cheap_for_tests())
             .await
             .expect("the test staff are valid");
