@@ -156,7 +156,9 @@ async fn outbox_cost(calls: u64, fsync: Duration) {
 }
 
 /// A CRM on loopback over `store`; returns its CTI client and a stop handle.
-async fn start_crm<S: ServiceRequestStore + crm_store::UserStore>(
+async fn start_crm<
+    S: ServiceRequestStore + crm_store::UserStore + crm_store::CaseStore + crm_store::CustomerStore,
+>(
     store: S,
 ) -> (
     cti_proto::CtiClient,
@@ -185,7 +187,9 @@ async fn start_crm<S: ServiceRequestStore + crm_store::UserStore>(
 
 /// New calls' first facts over the CRM's gRPC CTI service, as an engine sends them, from
 /// `concurrency` callers at once: SRs (with their record and case) opened per second.
-async fn sr_open_rate<S: ServiceRequestStore + crm_store::UserStore>(
+async fn sr_open_rate<
+    S: ServiceRequestStore + crm_store::UserStore + crm_store::CaseStore + crm_store::CustomerStore,
+>(
     name: &'static str,
     store: S,
     calls: u64,
