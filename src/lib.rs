@@ -555,7 +555,8 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     };
     let (delivery_stop, delivery_rx) = watch::channel(false);
     let delivery = tokio::spawn(engine::cti::deliver(outbox.clone(), client, delivery_rx));
-    let engine = Engine::bind(engine_config, config.sip_listen, assets, clock).await?;
+    let mut engine = Engine::bind(engine_config, config.sip_listen, assets, clock).await?;
+    engine.restore(&outbox).await?;
     let sip_addr = engine.sip_addr();
     info!(%sip_addr, "sip listening (udp)");
     let engine_stop = stop_signal(stop_rx);

@@ -221,3 +221,50 @@ async fn after_a_kill_9_every_call_has_one_truthful_service_request() {
     );
     keep_logs_if_asked(data);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn after_a_kill_9_a_registered_operator_takes_calls_without_registering_again() {
+    let _serial = one_story_at_a_time().await;
+    let data = tempfile::tempdir().unwrap();
+    let logs = data.path().join("sipp");
+    std::fs::create_dir_all(&logs).unwrap();
+    let sip: SocketAddr = format!("127.0.0.1:{}", free_udp_port()).parse().unwrap();
+    let grpc: SocketAddr = format!("127.0.0.1:{}", free_tcp_port()).parse().unwrap();
+    let http: SocketAddr = format!("127.0.0.1:{}", free_tcp_port()).parse().unwrap();
+    let store = data.path().join("store");
+
+    let engine = Process::spawn(&engine_args(sip, grpc, http, &store));
+    wait_for_http(http, "centralino").await;
+    // Operator 1002 registers once (for an hour) and then only answers calls.
+    let operator = OperatorPhone::register(
+        sip,
+        "1002",
+        OperatorBehaviour::AnswersAndHangsUp {
+            talk: Duration::from_secs(1),
+        },
+        1,
+        &logs,
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    engine.kill_hard();
+    let engine = Process::spawn(&engine_args(sip, grpc, http, &store));
+    wait_for_http(http, "centralino after the crash").await;
+
+    // A caller for technology: the phone registered before the crash rings and answers.
+    let ivr = IvrTiming::from_prompts();
+    // The operator hangs up after a second; the caller waits for that BYE (a second key
+    // while queued is ignored).
+    let plan = CallPlan::waits_for_bye(['2', '2'], ivr.first_key(), Duration::from_millis(500));
+    let caller = Caller::dial(sip, "after-restart", &plan, &logs);
+    let mut operator_phone = operator.phone;
+    operator_phone
+        .wait_blocking(Duration::from_secs(60))
+        .expect("the operator's phone answered a call after the restart, unregistered since");
+    let _ = caller.phone.expect_success(SIPP_TIMEOUT).await;
+    let sr = wait_for_service_request(http, &caller.call_id, Duration::from_secs(15)).await;
+    assert_outcome(&sr, "answered");
+    assert_field(&sr, "call.agent_id", "1002");
+    assert!(engine.terminate().success());
+    keep_logs_if_asked(data);
+}

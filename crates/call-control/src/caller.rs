@@ -222,7 +222,7 @@ impl CallControl {
         let id = acd::CallId(self.next_call);
         self.next_call += 1;
         self.stats.calls_started += 1;
-        let call_ref = self.new_call_ref(id);
+        let call_ref = self.new_call_ref();
         let leg = self.new_leg();
         let answer_at = now + self.config.answer_delay;
         info!(call = %call_ref, "incoming call");

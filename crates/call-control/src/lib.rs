@@ -49,6 +49,7 @@ mod caller;
 pub mod config;
 pub mod events;
 mod operator;
+mod restore;
 mod routing;
 mod teardown;
 mod timers;
@@ -72,6 +73,7 @@ pub use crate::events::{
     CallArrived, CallFact, CallOffered, CallRecord, CallRef, LegId, LegOpened, MediaCommand,
     MediaEvent, StoredBinding,
 };
+pub use crate::restore::{JournalMismatch, Restored, StoredEntry};
 use crate::timers::Deadlines;
 /// The ACD core this crate drives: its queue settings are part of [`EngineConfig`].
 pub use acd;
@@ -160,6 +162,12 @@ pub struct CallControl {
     acd_deadline: Option<Instant>,
     /// Prefix of the engine's call IDs: the node name and a boot epoch.
     call_ref_prefix: String,
+    /// The ACD's configuration, to replay its journal at a restart.
+    acd_config: acd::AcdConfig,
+    /// The next call's sequence number in its call ID.
+    next_call_seq: u64,
+    /// The next call's number in the ACD: boot epoch (ms) × 10⁶ + sequence, so that numbers
+    /// never repeat across restarts (the ACD's journal outlives a boot).
     next_call: u64,
     next_leg: u64,
     next_token: u64,
@@ -245,7 +253,7 @@ impl CallControl {
         acd_config.operators = operators;
         acd_config.ageing_bound = config.acd.ageing_bound;
         acd_config.targets = config.acd.targets;
-        let acd = acd::Acd::new(acd_config, now)?;
+        let acd = acd::Acd::new(acd_config.clone(), now)?;
         let epoch = config.call_id_epoch.unwrap_or_else(|| clock.now_unix_ms());
         let call_ref_prefix = format!("{}-{}", config.node, base36(epoch.max(0) as u64));
         Ok(Self {
@@ -266,7 +274,12 @@ impl CallControl {
             deadlines: Deadlines::new(),
             acd_deadline: None,
             call_ref_prefix,
-            next_call: 1,
+            acd_config,
+            next_call_seq: 1,
+            next_call: u64::try_from(epoch.max(0))
+                .unwrap_or(0)
+                .saturating_mul(1_000_000)
+                .saturating_add(1),
             next_leg: 1,
             next_token: 1,
             draining: false,
@@ -457,8 +470,10 @@ impl CallControl {
         token
     }
 
-    fn new_call_ref(&mut self, id: acd::CallId) -> CallRef {
-        CallRef(format!("{}-{:06}", self.call_ref_prefix, id.0))
+    fn new_call_ref(&mut self) -> CallRef {
+        let seq = self.next_call_seq;
+        self.next_call_seq += 1;
+        CallRef(format!("{}-{seq:06}", self.call_ref_prefix))
     }
 
     fn arm(&mut self, at: Instant, id: acd::CallId, timer: CallTimer) {

@@ -257,3 +257,99 @@ fn a_tel_caller_is_normalised_and_keeps_its_raw_form() {
     );
     assert!(!arrived.caller.best().contains("phone-context"));
 }
+
+/// What a driver would have kept of a run: every journal entry and the last registrations.
+#[derive(Default)]
+struct Kept {
+    journal: Vec<call_control::StoredEntry>,
+    bindings: std::collections::BTreeMap<String, Vec<call_control::StoredBinding>>,
+}
+
+impl Kept {
+    fn keep(&mut self, d: &Drained) {
+        for (entry, at_unix_ms) in &d.journal {
+            self.journal.push(call_control::StoredEntry {
+                seq: entry.seq,
+                at_unix_ms: *at_unix_ms,
+                event: entry.event.clone(),
+            });
+        }
+        for (aor, bindings) in &d.registrations {
+            self.bindings.insert(aor.clone(), bindings.clone());
+        }
+    }
+
+    fn bindings(&self) -> Vec<(String, call_control::StoredBinding)> {
+        self.bindings
+            .iter()
+            .flat_map(|(aor, bs)| bs.iter().map(move |b| (aor.clone(), b.clone())))
+            .collect()
+    }
+}
+
+#[test]
+fn after_a_restart_operators_and_their_phones_are_back_and_the_next_call_rings_at_once() {
+    let mut kept = Kept::default();
+    let mut sim = Sim::new(&["1001"]);
+    kept.keep(&sim.register("1001", PHONE_1001));
+    let d = queue_call(&mut sim, "before-crash", "3330000400");
+    kept.keep(&d);
+    let (_, invite) = d.requests(Method::Invite).pop().expect("offered");
+    kept.keep(&sim.send_msg(PHONE_1001, answer(&invite, 31000)));
+    kept.keep(&sim.advance(Duration::from_secs(10)));
+    assert!(kept.journal.len() > 3, "the ACD journals what happened");
+    assert!(
+        kept.journal.windows(2).all(|w| w[1].seq == w[0].seq + 1),
+        "gap-free"
+    );
+
+    // The process dies while operator 1001 talks. A new one starts on what was kept.
+    let mut next = Sim::with(call_control::EngineConfig {
+        rng_seed: Some(8),
+        call_id_epoch: Some(1_795_000_100_000),
+        ..config(&["1001"])
+    });
+    let restored = next
+        .core
+        .restore(next.now, kept.journal.clone(), kept.bindings())
+        .expect("the journal replays");
+    assert_eq!(restored.journal_entries, kept.journal.len());
+    assert_eq!(
+        restored.calls_closed, 1,
+        "the call that died with the process"
+    );
+    assert_eq!(restored.registrations, 1);
+    let closing = next.drain();
+    assert!(
+        closing
+            .journal
+            .iter()
+            .all(|(e, _)| e.seq >= kept.journal.len() as u64),
+        "the journal goes on where it stopped"
+    );
+    // No REGISTER since the restart: the next caller still reaches 1001's phone.
+    let d = queue_call(&mut next, "after-restart", "3330000401");
+    assert_eq!(
+        offered_caller(&d, PHONE_1001).as_deref(),
+        Some("+393330000401"),
+        "the operator is ready again and their phone is known"
+    );
+}
+
+#[test]
+fn a_journal_of_another_configuration_is_refused_and_nothing_changes() {
+    let mut kept = Kept::default();
+    let mut sim = Sim::new(&["1001"]);
+    kept.keep(&sim.register("1001", PHONE_1001));
+    kept.keep(&queue_call(&mut sim, "old", "3330000402"));
+    // The new configuration no longer knows operator 1001.
+    let mut next = Sim::new(&["1002"]);
+    let refused = next
+        .core
+        .restore(next.now, kept.journal.clone(), Vec::new());
+    assert!(refused.is_err(), "a journal that does not fit is refused");
+    // The engine still serves with a fresh ACD.
+    next.register("1002", PHONE_1002);
+    let d = queue_call(&mut next, "fresh", "3330000403");
+    assert!(offered_caller(&d, PHONE_1002).is_some());
+}

@@ -148,6 +148,44 @@ impl Engine {
         self.config.sip_addr
     }
 
+    /// Picks up what the outbox kept of the last run: the ACD's journal (operators' states,
+    /// the day's figures) and the operators' phone registrations. A journal that no longer
+    /// fits the configuration is set aside (archived) and the ACD starts afresh.
+    pub async fn restore(
+        &mut self,
+        outbox: &Outbox,
+    ) -> Result<call_control::Restored, EngineError> {
+        let journal: Vec<call_control::StoredEntry> = outbox
+            .acd_journal()
+            .await
+            .map_err(|e| EngineError::Outbox(e.to_string()))?
+            .into_iter()
+            .map(|e| call_control::StoredEntry {
+                seq: e.seq,
+                at_unix_ms: e.at_unix_ms,
+                event: e.event,
+            })
+            .collect();
+        let bindings = outbox
+            .registrations(common::SystemClock.now_unix_ms())
+            .await
+            .map_err(|e| EngineError::Outbox(e.to_string()))?;
+        let now = Instant::now();
+        match self.core.restore(now, journal, bindings.clone()) {
+            Ok(restored) => Ok(restored),
+            Err(mismatch) => {
+                let generation = outbox
+                    .archive_acd_journal()
+                    .await
+                    .map_err(|e| EngineError::Outbox(e.to_string()))?;
+                tracing::warn!(error = %mismatch, generation, "the acd journal was archived: operators start logged out");
+                self.core
+                    .restore(now, Vec::new(), bindings)
+                    .map_err(|e| EngineError::Outbox(e.to_string()))
+            }
+        }
+    }
+
     /// Serve until `shutdown` resolves, then refuse new calls and let established ones finish
     /// within the grace period. Every call fact goes to `outbox` before the engine acts on it.
     pub async fn run(

@@ -167,6 +167,19 @@ pub struct NameAddr {
     pub params: Vec<Param>,
 }
 
+impl NameAddr {
+    /// Parses one `name-addr` or `addr-spec` with parameters, as a Contact value holds it.
+    pub fn parse(value: &str) -> Result<NameAddr, ParseError> {
+        let mut out = Vec::new();
+        header::parse_list(value, header::parse_name_addr, &mut out)
+            .map_err(|_| ParseError::new("invalid name-addr"))?;
+        match <[NameAddr; 1]>::try_from(out) {
+            Ok([one]) => Ok(one),
+            Err(_) => Err(ParseError::new("expected exactly one name-addr")),
+        }
+    }
+}
+
 /// One Via value (RFC 3261 20.42).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Via {

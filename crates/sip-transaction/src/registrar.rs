@@ -156,6 +156,14 @@ impl Registrar {
         }
     }
 
+    /// Puts back a binding kept across a restart (it expires as it would have). A binding of
+    /// the same contact is replaced.
+    pub fn restore(&mut self, aor_user: &str, binding: Binding) {
+        let bindings = self.bindings.entry(aor_user.to_owned()).or_default();
+        bindings.retain(|b| !same_contact(&b.contact.uri, &binding.contact.uri));
+        bindings.push(binding);
+    }
+
     /// Current bindings of `aor_user`.
     pub fn bindings(&self, aor_user: &str) -> &[Binding] {
         self.bindings.get(aor_user).map_or(&[], Vec::as_slice)

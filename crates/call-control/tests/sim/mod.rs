@@ -47,7 +47,9 @@ pub struct Drained {
     pub raw_statuses: Vec<u16>,
     pub media: Vec<(LegId, MediaCommand)>,
     pub facts: Vec<CallFact>,
-    pub journal: Vec<call_control::acd::JournalEntry>,
+    /// ACD journal entries with their wall times.
+    pub journal: Vec<(call_control::acd::JournalEntry, i64)>,
+    pub registrations: Vec<(String, Vec<call_control::StoredBinding>)>,
 }
 
 impl Drained {
@@ -174,8 +176,8 @@ impl Sim {
                 }
                 Output::Media { leg, command } => d.media.push((leg, command)),
                 Output::Fact(f) => d.facts.push(*f),
-                Output::AcdJournal { entry, .. } => d.journal.push(entry),
-                Output::Registrations { .. } => {}
+                Output::AcdJournal { entry, at_unix_ms } => d.journal.push((entry, at_unix_ms)),
+                Output::Registrations { aor, bindings } => d.registrations.push((aor, bindings)),
             }
         }
         d
@@ -213,6 +215,7 @@ impl Sim {
             all.media.extend(d.media);
             all.facts.extend(d.facts);
             all.journal.extend(d.journal);
+            all.registrations.extend(d.registrations);
         }
         self.now = end;
         all
