@@ -351,6 +351,12 @@ pub trait CaseStore: Send + Sync + 'static {
         &self,
         filter: CaseFilter,
     ) -> impl Future<Output = Result<Vec<CaseView>, StoreError>> + Send;
+
+    /// The catalogue this store opens and routes the cases of calls by (the one given to
+    /// `with_catalogue`, or the built-in one). Whoever applies commands to the store's cases
+    /// (the HTTP API, the gRPC service) passes this one to [`CaseStore::apply`], so that the
+    /// routing and the rules never read two different catalogues.
+    fn catalogue(&self) -> Arc<Catalogue>;
 }
 
 impl<S: CaseStore> CaseStore for Arc<S> {
@@ -396,6 +402,10 @@ impl<S: CaseStore> CaseStore for Arc<S> {
         filter: CaseFilter,
     ) -> impl Future<Output = Result<Vec<CaseView>, StoreError>> + Send {
         S::list_cases(self, filter)
+    }
+
+    fn catalogue(&self) -> Arc<Catalogue> {
+        S::catalogue(self)
     }
 }
 
@@ -445,6 +455,13 @@ impl CaseStore for AnyStore {
 
     async fn list_cases(&self, filter: CaseFilter) -> Result<Vec<CaseView>, StoreError> {
         delegate!(self, store => store.list_cases(filter))
+    }
+
+    fn catalogue(&self) -> Arc<Catalogue> {
+        match self {
+            AnyStore::Sqlite(store) => store.catalogue(),
+            AnyStore::Postgres(store) => store.catalogue(),
+        }
     }
 }
 

@@ -593,6 +593,10 @@ macro_rules! impl_case_store {
                     })
                     .collect()
             }
+
+            fn catalogue(&self) -> std::sync::Arc<service_request::Catalogue> {
+                self.intake.shared_catalogue()
+            }
         }
     };
 }
