@@ -3,10 +3,12 @@
 //! * gRPC (`centralino.cti.v1.Cti`, see `proto/cti.proto`): the engine's call facts (arrived,
 //!   offered with the screen pop, answered, ended with the call record). The first opens the
 //!   call's SR, exactly once per call ID; every call needs the engine's service credential.
-//! * HTTP/JSON (`/api/v1/...`, see `docs/api.md`): SRs for operators and supervisors, for
+//! * HTTP/JSON (`/api/v1/...`, see `docs/api.md`): SRs for operators and supervisors, the
+//!   work on cases (commands under optimistic concurrency), the customer directory, for
 //!   staff who logged in (`POST /api/v1/login`), and the administration of users. Handlers
 //!   find out who is asking with the extractors of [`auth`] ([`auth::Staff`],
-//!   [`auth::Administrator`], [`auth::Principal`]).
+//!   [`auth::CaseWorker`], [`auth::CustomerEditor`], [`auth::Administrator`],
+//!   [`auth::Principal`]).
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -29,8 +31,9 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use common::phone::NumberingPlan;
 use common::{Clock, SystemClock};
-use crm_store::{ServiceRequestStore, UserStore};
+use crm_store::{CaseStore, CustomerStore, ServiceRequestStore, UserStore};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio_stream::wrappers::TcpListenerStream;
@@ -48,6 +51,10 @@ pub struct CrmConfig {
     pub auth: AuthSettings,
     /// The wall clock of lockouts (the store has its own, normally the same).
     pub clock: Arc<dyn Clock>,
+    /// How numbers typed by operators become E.164 (customer phones, look-ups by caller
+    /// number): the engine's plan, so that what the engine reports and what operators type
+    /// match.
+    pub numbering_plan: NumberingPlan,
 }
 
 impl CrmConfig {
@@ -57,6 +64,7 @@ impl CrmConfig {
             credential,
             auth: AuthSettings::default(),
             clock: Arc::new(SystemClock),
+            numbering_plan: NumberingPlan::italy(),
         }
     }
 }
@@ -66,6 +74,7 @@ impl std::fmt::Debug for CrmConfig {
         f.debug_struct("CrmConfig")
             .field("credential", &self.credential)
             .field("auth", &self.auth)
+            .field("numbering_plan", &self.numbering_plan)
             .finish_non_exhaustive()
     }
 }
@@ -95,7 +104,7 @@ pub enum ServeError {
 /// `shutdown` completes; then both stop accepting and finish the requests in flight.
 ///
 /// Takes bound listeners so that callers (and tests) can bind port 0 and read the address.
-pub async fn serve<S: ServiceRequestStore + UserStore>(
+pub async fn serve<S: ServiceRequestStore + UserStore + CaseStore + CustomerStore>(
     store: S,
     config: CrmConfig,
     grpc_listener: TcpListener,
@@ -106,7 +115,10 @@ pub async fn serve<S: ServiceRequestStore + UserStore>(
     let auth = auth::Authenticator::new(store.clone(), config.auth, config.clock)
         .await
         .map_err(ServeError::Auth)?;
-    let api = http::router(http::ApiState::new(store.clone(), Arc::new(auth)));
+    let api = http::router(
+        http::ApiState::new(store.clone(), Arc::new(auth))
+            .with_numbering_plan(config.numbering_plan),
+    );
     let grpc_addr = grpc_listener.local_addr().ok();
     let http_addr = http_listener.local_addr().ok();
     let (stop, stopped) = watch::channel(false);
@@ -163,7 +175,7 @@ pub async fn serve<S: ServiceRequestStore + UserStore>(
 }
 
 /// Binds both addresses, then [`serve`]s.
-pub async fn serve_on<S: ServiceRequestStore + UserStore>(
+pub async fn serve_on<S: ServiceRequestStore + UserStore + CaseStore + CustomerStore>(
     store: S,
     config: CrmConfig,
     grpc_addr: SocketAddr,
