@@ -32,7 +32,7 @@ use crm_store::{
 use serde::{Deserialize, Serialize};
 
 pub use body::{BodyShape, JsonBody};
-pub use cases::{CaseList, CatalogueView, HistoryList};
+pub use cases::{CaseList, CatalogueView, HistoryList, ProfileView};
 pub use customers::{CustomerList, RecentList};
 pub use input::{FieldName, IfMatch, RequestError, etag};
 pub use sessions::{LoginAnswer, MeAnswer};

@@ -414,13 +414,12 @@ async fn attach<S: CaseStore>(
     // Attaching changes the child's state (a follower becomes assigned): it needs If-Match.
     let expected = if_match.required()?;
     let child = load(&state, &number).await?;
-    let parent = case_key(&request.parent)
-        .ok()
-        .map(|key| state.store.get_case(key));
-    let parent = match parent {
-        Some(found) => found.await?.ok_or(RequestError::NoSuchParent)?,
-        None => return Err(RequestError::NoSuchParent.into()),
-    };
+    let parent = match case_key(&request.parent) {
+        Ok(key) => state.store.get_case(key).await?,
+        // Not even shaped like an SR number: no case has it.
+        Err(_) => None,
+    }
+    .ok_or(RequestError::NoSuchParent)?;
     let kind = CommandKind::AttachToParent;
     let actor = acting(&principal, &child, kind)?;
     let catalogue = state.store.catalogue();
