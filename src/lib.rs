@@ -502,6 +502,8 @@ pub async fn start_crm(
         credential,
         auth: config.crm_auth.clone(),
         clock,
+        // One plan for both halves: the numbers the engine reports and those operators type
+        // for customers must normalise alike to match.
         numbering_plan: config.engine.numbering_plan.clone(),
     };
     let (stop, rx) = watch::channel(false);

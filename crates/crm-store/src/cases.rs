@@ -321,10 +321,6 @@ pub trait CaseStore: Send + Sync + 'static {
         catalogue: &Catalogue,
     ) -> impl Future<Output = Result<CaseUpdate, CaseError>> + Send;
 
-    /// The service catalogue this store opens and routes the cases of calls by (see
-    /// [`CaseIntake`]): the one that commands on its cases are decided with.
-    fn catalogue(&self) -> &Catalogue;
-
     /// Attaches `child` to `parent` (a reminder, a notification, a duplicate report, a
     /// question about the parent). Both cases change, in one transaction.
     /// `expected_revision` is the child's.
@@ -355,6 +351,12 @@ pub trait CaseStore: Send + Sync + 'static {
         &self,
         filter: CaseFilter,
     ) -> impl Future<Output = Result<Vec<CaseView>, StoreError>> + Send;
+
+    /// The catalogue this store opens and routes the cases of calls by (the one given to
+    /// `with_catalogue`, or the built-in one). Whoever applies commands to the store's cases
+    /// (the HTTP API, the gRPC service) passes this one to [`CaseStore::apply`], so that the
+    /// routing and the rules never read two different catalogues.
+    fn catalogue(&self) -> Arc<Catalogue>;
 }
 
 impl<S: CaseStore> CaseStore for Arc<S> {
@@ -367,10 +369,6 @@ impl<S: CaseStore> CaseStore for Arc<S> {
         catalogue: &Catalogue,
     ) -> impl Future<Output = Result<CaseUpdate, CaseError>> + Send {
         S::apply(self, case, command, actor, expected_revision, catalogue)
-    }
-
-    fn catalogue(&self) -> &Catalogue {
-        S::catalogue(self)
     }
 
     fn attach_to_parent(
@@ -405,6 +403,10 @@ impl<S: CaseStore> CaseStore for Arc<S> {
     ) -> impl Future<Output = Result<Vec<CaseView>, StoreError>> + Send {
         S::list_cases(self, filter)
     }
+
+    fn catalogue(&self) -> Arc<Catalogue> {
+        S::catalogue(self)
+    }
 }
 
 macro_rules! delegate {
@@ -426,13 +428,6 @@ impl CaseStore for AnyStore {
         catalogue: &Catalogue,
     ) -> Result<CaseUpdate, CaseError> {
         delegate!(self, store => store.apply(case, command, actor, expected_revision, catalogue))
-    }
-
-    fn catalogue(&self) -> &Catalogue {
-        match self {
-            AnyStore::Sqlite(store) => store.catalogue(),
-            AnyStore::Postgres(store) => store.catalogue(),
-        }
     }
 
     async fn attach_to_parent(
@@ -460,6 +455,13 @@ impl CaseStore for AnyStore {
 
     async fn list_cases(&self, filter: CaseFilter) -> Result<Vec<CaseView>, StoreError> {
         delegate!(self, store => store.list_cases(filter))
+    }
+
+    fn catalogue(&self) -> Arc<Catalogue> {
+        match self {
+            AnyStore::Sqlite(store) => store.catalogue(),
+            AnyStore::Postgres(store) => store.catalogue(),
+        }
     }
 }
 

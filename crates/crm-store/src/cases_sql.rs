@@ -435,10 +435,6 @@ macro_rules! impl_case_store {
                 })
             }
 
-            fn catalogue(&self) -> &service_request::Catalogue {
-                self.intake.catalogue()
-            }
-
             async fn attach_to_parent(
                 &self,
                 child: $crate::CaseKey,
@@ -596,6 +592,10 @@ macro_rules! impl_case_store {
                         Ok($crate::CaseView::new(sr, case))
                     })
                     .collect()
+            }
+
+            fn catalogue(&self) -> std::sync::Arc<service_request::Catalogue> {
+                self.intake.shared_catalogue()
             }
         }
     };

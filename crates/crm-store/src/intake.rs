@@ -57,6 +57,11 @@ impl CaseIntake {
         &self.catalogue
     }
 
+    /// The same catalogue, shared.
+    pub fn shared_catalogue(&self) -> Arc<Catalogue> {
+        self.catalogue.clone()
+    }
+
     /// Where cases wait before their call reaches a queue.
     pub fn default_queue(&self) -> &GroupCode {
         &self.default_queue

@@ -11,6 +11,10 @@ use service_request::{
 };
 
 async fn a_call_opens_its_case_and_the_case_follows_the_call<S: Store>(f: Fixture<S>) {
+    assert!(
+        std::sync::Arc::ptr_eq(&f.store.catalogue(), &f.catalogue),
+        "the store hands out the catalogue it routes by, for commands to be applied with"
+    );
     f.fact(arrived("c-1")).await;
     let case = f.case_of_call("c-1").await;
     assert_eq!(case.case.status, Status::Open);

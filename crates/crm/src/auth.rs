@@ -25,6 +25,7 @@ pub use password::{
     HashCost, Password, PasswordError, check_password_hash, hash_password, parse_password_hash,
 };
 pub use principal::{
-    Access, Administrator, Principal, ResolveSession, Sessions, Staff, case_roles,
+    Access, Administrator, CaseWorker, CustomerEditor, Principal, ResolveSession, Sessions, Staff,
+    case_roles,
 };
 pub use sessions::{AuthSettings, Authenticator, LoggedIn, VERIFICATION_QUEUE_WAIT};

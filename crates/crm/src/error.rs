@@ -5,6 +5,8 @@ use axum::response::{IntoResponse, Response};
 use crm_store::{CaseError, StoreError};
 use thiserror::Error;
 
+use crate::http::RequestError;
+
 /// Why a CTI or HTTP request failed.
 #[derive(Debug, Error)]
 #[non_exhaustive]
@@ -41,10 +43,19 @@ pub enum CrmError {
     Password(#[from] crate::auth::PasswordError),
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// A command on a case, or a case look-up, failed: refused by the life cycle's rules,
-    /// decided on an older revision, or no such case.
+    /// A command on a case was not stored: refused by the life cycle's rules, decided on a
+    /// stale revision, or the case does not exist.
     #[error(transparent)]
     Case(#[from] CaseError),
+    /// A change that needs `If-Match` came without it (RFC 6585, 3).
+    #[error(
+        "this change needs If-Match with the revision it was decided on, e.g. If-Match: \"7\" (the ETag of the case or customer read)"
+    )]
+    PreconditionRequired,
+    /// A request body or header that is well-formed JSON but says something the route does
+    /// not take; the error names the field.
+    #[error(transparent)]
+    Request(#[from] RequestError),
 }
 
 /// Why a request was not authenticated. The three answers say what the client should do
@@ -69,13 +80,17 @@ enum Kind {
     NotFound,
     MethodNotAllowed,
     Conflict,
-    /// Decided on a revision that someone else changed since: reload and decide again.
-    Stale,
     PayloadTooLarge,
     UnsupportedMediaType,
     TooManyRequests,
     Unavailable,
     Internal,
+    /// The life cycle's rules refuse a command (RFC 9110, 15.5.21).
+    Unprocessable,
+    /// Decided on a revision that is no longer the current one (RFC 9110, 15.5.13).
+    PreconditionFailed,
+    /// `If-Match` missing where a change needs it (RFC 6585, 3).
+    PreconditionRequired,
 }
 
 impl CrmError {
@@ -83,7 +98,15 @@ impl CrmError {
         use crate::auth::PasswordError;
         match self {
             CrmError::InvalidArgument(_)
-            | CrmError::Store(StoreError::InvalidInput(_))
+            | CrmError::Request(_)
+            | CrmError::Store(
+                StoreError::InvalidInput(_)
+                | StoreError::InvalidCustomer(_)
+                | StoreError::InvalidCustomerInBatch { .. },
+            )
+            | CrmError::Case(CaseError::Store(
+                StoreError::InvalidInput(_) | StoreError::InvalidCustomer(_),
+            ))
             | CrmError::Password(
                 PasswordError::TooShort
                 | PasswordError::TooLong
@@ -93,7 +116,15 @@ impl CrmError {
             ) => Kind::InvalidArgument,
             CrmError::Unauthenticated(_) => Kind::Unauthenticated,
             CrmError::Forbidden => Kind::Forbidden,
-            CrmError::NotFound | CrmError::UserNotFound | CrmError::NoRoute => Kind::NotFound,
+            CrmError::NotFound
+            | CrmError::UserNotFound
+            | CrmError::NoRoute
+            | CrmError::Store(StoreError::CustomerNotFound)
+            | CrmError::Case(CaseError::NotFound) => Kind::NotFound,
+            CrmError::Case(CaseError::Refused(_)) => Kind::Unprocessable,
+            CrmError::Case(CaseError::StaleRevision { .. })
+            | CrmError::Store(StoreError::RevisionConflict { .. }) => Kind::PreconditionFailed,
+            CrmError::PreconditionRequired => Kind::PreconditionRequired,
             CrmError::MethodNotAllowed => Kind::MethodNotAllowed,
             CrmError::Conflict(_) | CrmError::Store(StoreError::Conflict(_)) => Kind::Conflict,
             CrmError::PayloadTooLarge => Kind::PayloadTooLarge,
@@ -101,25 +132,13 @@ impl CrmError {
             CrmError::LockedOut { .. } => Kind::TooManyRequests,
             // Retrying later can succeed.
             CrmError::Busy
-            | CrmError::Store(StoreError::Unavailable(_) | StoreError::Contention) => {
-                Kind::Unavailable
-            }
-            // Customers and cases.
-            CrmError::Store(
-                StoreError::InvalidCustomer(_) | StoreError::InvalidCustomerInBatch { .. },
-            )
-            | CrmError::Case(CaseError::Store(StoreError::InvalidInput(_))) => {
-                Kind::InvalidArgument
-            }
-            CrmError::Store(StoreError::CustomerNotFound) | CrmError::Case(CaseError::NotFound) => {
-                Kind::NotFound
-            }
-            CrmError::Case(CaseError::Refused(_)) => Kind::Conflict,
-            CrmError::Store(StoreError::RevisionConflict { .. })
-            | CrmError::Case(CaseError::StaleRevision { .. }) => Kind::Stale,
-            CrmError::Case(CaseError::Store(
+            | CrmError::Store(StoreError::Unavailable(_) | StoreError::Contention)
+            | CrmError::Case(CaseError::Store(
                 StoreError::Unavailable(_) | StoreError::Contention,
             )) => Kind::Unavailable,
+            CrmError::Case(CaseError::Store(StoreError::Conflict(_))) => Kind::Conflict,
+            // `ChildClosureRefused` breaks the life cycle's own promise; `PinHashing`,
+            // corrupt rows and the rest are the server's.
             CrmError::Password(_) | CrmError::Store(_) | CrmError::Case(_) => Kind::Internal,
         }
     }
@@ -141,6 +160,36 @@ impl CrmError {
             tracing::error!(error = %DisplayChain(self), "request failed");
         }
     }
+
+    /// The stable code of the rule that refused a command on a case.
+    fn rule(&self) -> Option<&'static str> {
+        match self {
+            CrmError::Case(CaseError::Refused(refusal)) => Some(refusal.rule.code()),
+            _ => None,
+        }
+    }
+
+    /// The revision a stale change should have been decided on: the current one.
+    fn current_revision(&self) -> Option<i64> {
+        match self {
+            CrmError::Case(CaseError::StaleRevision { current, .. }) => {
+                Some(i64::try_from(*current).unwrap_or(i64::MAX))
+            }
+            CrmError::Store(StoreError::RevisionConflict { current, .. }) => Some(*current),
+            _ => None,
+        }
+    }
+
+    /// Whether retrying the same request shortly may succeed: the database is busy with the
+    /// same case (RFC 9110, 10.2.3).
+    fn retry_soon(&self) -> bool {
+        matches!(
+            self,
+            CrmError::Busy
+                | CrmError::Store(StoreError::Contention)
+                | CrmError::Case(CaseError::Store(StoreError::Contention))
+        )
+    }
 }
 
 impl From<CrmError> for tonic::Status {
@@ -155,9 +204,11 @@ impl From<CrmError> for tonic::Status {
             Kind::Forbidden => tonic::Status::permission_denied(message),
             Kind::NotFound => tonic::Status::not_found(message),
             Kind::MethodNotAllowed => tonic::Status::unimplemented(message),
-            Kind::Conflict => tonic::Status::failed_precondition(message),
-            // gRPC's code for a read-modify-write that lost a race (retry from the read).
-            Kind::Stale => tonic::Status::aborted(message),
+            Kind::Conflict | Kind::Unprocessable | Kind::PreconditionRequired => {
+                tonic::Status::failed_precondition(message)
+            }
+            // A read-modify-write that lost a race: the client retries from a fresh read.
+            Kind::PreconditionFailed => tonic::Status::aborted(message),
             Kind::PayloadTooLarge | Kind::TooManyRequests => {
                 tonic::Status::resource_exhausted(message)
             }
@@ -177,6 +228,13 @@ struct ErrorBody {
 struct ErrorDetail {
     code: &'static str,
     message: String,
+    /// For a refused command on a case: the stable code of the rule
+    /// (`service_request::Rule::code`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rule: Option<&'static str>,
+    /// For a change decided on a stale revision: the current one, to reload.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    current_revision: Option<i64>,
 }
 
 impl IntoResponse for CrmError {
@@ -188,7 +246,7 @@ impl IntoResponse for CrmError {
             Kind::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
             Kind::NotFound => (StatusCode::NOT_FOUND, "not_found"),
             Kind::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
-            Kind::Conflict | Kind::Stale => (StatusCode::CONFLICT, "conflict"),
+            Kind::Conflict => (StatusCode::CONFLICT, "conflict"),
             Kind::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             Kind::UnsupportedMediaType => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
@@ -196,11 +254,18 @@ impl IntoResponse for CrmError {
             Kind::TooManyRequests => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
             Kind::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             Kind::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+            Kind::Unprocessable => (StatusCode::UNPROCESSABLE_ENTITY, "refused"),
+            Kind::PreconditionFailed => (StatusCode::PRECONDITION_FAILED, "precondition_failed"),
+            Kind::PreconditionRequired => {
+                (StatusCode::PRECONDITION_REQUIRED, "precondition_required")
+            }
         };
         let body = ErrorBody {
             error: ErrorDetail {
                 code,
                 message: self.public_message(),
+                rule: self.rule(),
+                current_revision: self.current_revision(),
             },
         };
         let mut response = (status, axum::Json(body)).into_response();
@@ -220,10 +285,14 @@ impl IntoResponse for CrmError {
             CrmError::LockedOut { retry_after_secs } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
             }
-            CrmError::Busy => {
+            _ if self.retry_soon() => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(1u64));
             }
             _ => {}
+        }
+        // RFC 9110, 8.8.3: the current entity tag, for the client to reload and retry with.
+        if let Some(current) = self.current_revision() {
+            headers.insert(header::ETAG, crate::http::etag(current));
         }
         response
     }
@@ -365,37 +434,52 @@ mod tests {
     }
 
     #[test]
-    fn case_and_customer_errors_say_what_to_do() {
+    fn case_and_customer_errors_say_what_to_do_next() {
         use service_request::{CommandKind, Refusal, Rule, State};
+        let refused = || {
+            CrmError::from(CaseError::Refused(Refusal {
+                command: CommandKind::Assign,
+                state: Some(State::Open),
+                rule: Rule::BasicHasNoSecondLevel,
+            }))
+        };
         type Case = (fn() -> CrmError, tonic::Code, StatusCode);
-        let cases: [Case; 6] = [
+        let cases: [Case; 9] = [
+            (
+                refused,
+                tonic::Code::FailedPrecondition,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ),
+            (
+                || {
+                    CaseError::StaleRevision {
+                        expected: 3,
+                        current: 5,
+                    }
+                    .into()
+                },
+                tonic::Code::Aborted,
+                StatusCode::PRECONDITION_FAILED,
+            ),
             (
                 || CaseError::NotFound.into(),
                 tonic::Code::NotFound,
                 StatusCode::NOT_FOUND,
             ),
             (
-                || {
-                    CaseError::Refused(Refusal {
-                        command: CommandKind::Lock,
-                        state: Some(State::Open),
-                        rule: Rule::AlreadyLockedByYou,
-                    })
-                    .into()
-                },
-                tonic::Code::FailedPrecondition,
-                StatusCode::CONFLICT,
+                || CaseError::Store(StoreError::Contention).into(),
+                tonic::Code::Unavailable,
+                StatusCode::SERVICE_UNAVAILABLE,
             ),
             (
-                || {
-                    CaseError::StaleRevision {
-                        expected: 1,
-                        current: 2,
-                    }
-                    .into()
-                },
-                tonic::Code::Aborted,
-                StatusCode::CONFLICT,
+                || CrmError::PreconditionRequired,
+                tonic::Code::FailedPrecondition,
+                StatusCode::PRECONDITION_REQUIRED,
+            ),
+            (
+                || StoreError::CustomerNotFound.into(),
+                tonic::Code::NotFound,
+                StatusCode::NOT_FOUND,
             ),
             (
                 || {
@@ -406,17 +490,22 @@ mod tests {
                     .into()
                 },
                 tonic::Code::Aborted,
-                StatusCode::CONFLICT,
+                StatusCode::PRECONDITION_FAILED,
             ),
             (
-                || StoreError::CustomerNotFound.into(),
-                tonic::Code::NotFound,
-                StatusCode::NOT_FOUND,
+                || {
+                    StoreError::InvalidCustomer(crm_store::CustomerInputError::Empty {
+                        field: crm_store::CustomerField::DisplayName,
+                    })
+                    .into()
+                },
+                tonic::Code::InvalidArgument,
+                StatusCode::BAD_REQUEST,
             ),
             (
-                || CaseError::Store(StoreError::Contention).into(),
-                tonic::Code::Unavailable,
-                StatusCode::SERVICE_UNAVAILABLE,
+                || StoreError::PinHashing.into(),
+                tonic::Code::Internal,
+                StatusCode::INTERNAL_SERVER_ERROR,
             ),
         ];
         for (error, code, status) in cases {
@@ -424,12 +513,22 @@ mod tests {
             assert_eq!(tonic::Status::from(error()).code(), code, "{text}");
             assert_eq!(error().into_response().status(), status, "{text}");
         }
-        let refused = tonic::Status::from(CrmError::from(CaseError::Refused(Refusal {
-            command: CommandKind::Lock,
-            state: Some(State::Open),
-            rule: Rule::AlreadyLockedByYou,
-        })));
-        assert!(refused.message().contains("already locked by you"));
+        assert_eq!(refused().rule(), Some("basic_has_no_second_level"));
+        assert!(refused().public_message().contains("basic-profile service"));
+        let stale = CrmError::from(CaseError::StaleRevision {
+            expected: 3,
+            current: 5,
+        });
+        assert_eq!(stale.current_revision(), Some(5));
+        assert_eq!(stale.into_response().headers()[header::ETAG], "\"5\"");
+        let busy = CrmError::from(CaseError::Store(StoreError::Contention)).into_response();
+        assert_eq!(busy.headers()[header::RETRY_AFTER], "1");
+        let invalid = CrmError::from(StoreError::InvalidCustomer(
+            crm_store::CustomerInputError::Empty {
+                field: crm_store::CustomerField::DisplayName,
+            },
+        ));
+        assert!(invalid.public_message().contains("display_name"));
     }
 
     #[test]

@@ -199,7 +199,7 @@ where
                 command,
                 &actor,
                 expected_revision,
-                self.store.catalogue(),
+                &self.store.catalogue(),
             )
             .await?;
         tracing::info!(
@@ -459,7 +459,7 @@ where
                     parent,
                     &actor,
                     r.expected_revision,
-                    self.store.catalogue(),
+                    &self.store.catalogue(),
                 )
                 .await?;
             tracing::info!(

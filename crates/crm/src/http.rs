@@ -1,4 +1,5 @@
-//! The HTTP API: service requests as JSON for the operators' and supervisors' pages, logins,
+//! The HTTP API: service requests as JSON for the operators' and supervisors' pages, the
+//! work on cases (module `cases`) and the customer directory (module `customers`), logins,
 //! and the administration of users.
 //!
 //! Every route but `POST /api/v1/login` needs a session: handlers take an extractor of
@@ -10,6 +11,9 @@
 //! Logs never do.
 
 mod body;
+mod cases;
+mod customers;
+mod input;
 mod sessions;
 mod users;
 
@@ -20,12 +24,17 @@ use axum::extract::{DefaultBodyLimit, FromRef, Path, Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use common::Pii;
+use common::phone::NumberingPlan;
 use crm_store::{
-    CallOutcome, CallStage, EndReason, ListFilter, ServiceRequest, ServiceRequestStore, UserStore,
+    CallOutcome, CallStage, CaseStore, CustomerStore, EndReason, ListFilter, ServiceRequest,
+    ServiceRequestStore, UserStore,
 };
 use serde::{Deserialize, Serialize};
 
 pub use body::{BodyShape, JsonBody};
+pub use cases::{CaseList, CatalogueView, HistoryList, ProfileView};
+pub use customers::{CustomerList, RecentList};
+pub use input::{FieldName, IfMatch, RequestError, etag};
 pub use sessions::{LoginAnswer, MeAnswer};
 pub use users::{UserList, UserView};
 
@@ -35,22 +44,34 @@ use crate::auth::{Authenticator, Sessions, Staff};
 /// The largest request body any route reads (RFC 9110, 15.5.14: larger ones get 413).
 pub const BODY_LIMIT: usize = 64 * 1024;
 
-/// What every handler can reach: the store, and the authenticator that checks passwords and
-/// resolves sessions. The auth extractors find their [`Sessions`] in it (`FromRef`).
+/// What every handler can reach: the store, the authenticator that checks passwords and
+/// resolves sessions, and the numbering plan that operators' numbers are read with. The auth
+/// extractors find their [`Sessions`] in it (`FromRef`). The service catalogue is the
+/// store's (`CaseStore::catalogue`): the one its cases are routed by.
 pub struct ApiState<S> {
     pub store: Arc<S>,
     pub auth: Arc<Authenticator<S>>,
+    /// How numbers typed by operators (and stored for customers) become E.164: the engine's
+    /// plan, so that a caller's number and a customer's match.
+    pub numbering_plan: Arc<NumberingPlan>,
     sessions: Sessions,
 }
 
 impl<S: UserStore> ApiState<S> {
+    /// With Italy's numbering plan.
     pub fn new(store: Arc<S>, auth: Arc<Authenticator<S>>) -> Self {
         let sessions = auth.sessions();
         Self {
             store,
             auth,
+            numbering_plan: Arc::new(NumberingPlan::italy()),
             sessions,
         }
+    }
+
+    pub fn with_numbering_plan(mut self, plan: NumberingPlan) -> Self {
+        self.numbering_plan = Arc::new(plan);
+        self
     }
 }
 
@@ -59,6 +80,7 @@ impl<S> Clone for ApiState<S> {
         Self {
             store: self.store.clone(),
             auth: self.auth.clone(),
+            numbering_plan: self.numbering_plan.clone(),
             sessions: self.sessions.clone(),
         }
     }
@@ -73,7 +95,9 @@ impl<S> FromRef<ApiState<S>> for Sessions {
 /// The routes of the HTTP API. Serve them with
 /// `into_make_service_with_connect_info::<SocketAddr>()`: the lockout after failed logins
 /// counts per source address.
-pub fn router<S: ServiceRequestStore + UserStore>(state: ApiState<S>) -> Router {
+pub fn router<S: ServiceRequestStore + UserStore + CaseStore + CustomerStore>(
+    state: ApiState<S>,
+) -> Router {
     Router::new()
         .route("/api/v1/service-requests", get(list::<S>))
         .route("/api/v1/service-requests/{number}", get(by_number::<S>))
@@ -83,6 +107,8 @@ pub fn router<S: ServiceRequestStore + UserStore>(state: ApiState<S>) -> Router 
         )
         .merge(sessions::routes::<S>())
         .merge(users::routes::<S>())
+        .merge(cases::routes::<S>())
+        .merge(customers::routes::<S>())
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(no_route)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

@@ -3,10 +3,12 @@
 //! * gRPC (`centralino.cti.v1.Cti`, see `proto/cti.proto`): the engine's call facts (arrived,
 //!   offered with the screen pop, answered, ended with the call record). The first opens the
 //!   call's SR, exactly once per call ID; every call needs the engine's service credential.
-//! * HTTP/JSON (`/api/v1/...`, see `docs/api.md`): SRs for operators and supervisors, for
+//! * HTTP/JSON (`/api/v1/...`, see `docs/api.md`): SRs for operators and supervisors, the
+//!   work on cases (commands under optimistic concurrency), the customer directory, for
 //!   staff who logged in (`POST /api/v1/login`), and the administration of users. Handlers
 //!   find out who is asking with the extractors of [`auth`] ([`auth::Staff`],
-//!   [`auth::Administrator`], [`auth::Principal`]).
+//!   [`auth::CaseWorker`], [`auth::CustomerEditor`], [`auth::Administrator`],
+//!   [`auth::Principal`]).
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -56,8 +58,9 @@ pub struct CrmConfig {
     pub auth: AuthSettings,
     /// The wall clock of lockouts (the store has its own, normally the same).
     pub clock: Arc<dyn Clock>,
-    /// How the numbers of customers and callers become E.164: the engine's plan, so that
-    /// they match the numbers the engine reports.
+    /// How numbers typed by operators become E.164 (customer phones, look-ups by caller
+    /// number): the engine's plan, so that what the engine reports and what operators type
+    /// match.
     pub numbering_plan: NumberingPlan,
 }
 
@@ -78,6 +81,7 @@ impl std::fmt::Debug for CrmConfig {
         f.debug_struct("CrmConfig")
             .field("credential", &self.credential)
             .field("auth", &self.auth)
+            .field("numbering_plan", &self.numbering_plan)
             .finish_non_exhaustive()
     }
 }
@@ -108,7 +112,7 @@ pub enum ServeError {
 /// stop accepting and finish the requests in flight.
 ///
 /// Takes bound listeners so that callers (and tests) can bind port 0 and read the address.
-pub async fn serve<S: ServiceRequestStore + CaseStore + CustomerStore + UserStore>(
+pub async fn serve<S: ServiceRequestStore + UserStore + CaseStore + CustomerStore>(
     store: S,
     config: CrmConfig,
     grpc_listener: TcpListener,
@@ -120,7 +124,10 @@ pub async fn serve<S: ServiceRequestStore + CaseStore + CustomerStore + UserStor
         .await
         .map_err(ServeError::Auth)?;
     let auth = Arc::new(auth);
-    let api = http::router(http::ApiState::new(store.clone(), auth.clone()));
+    let api = http::router(
+        http::ApiState::new(store.clone(), auth.clone())
+            .with_numbering_plan(config.numbering_plan.clone()),
+    );
     let crm_service = CrmGrpcService::new(
         store.clone(),
         auth,
@@ -188,7 +195,7 @@ pub async fn serve<S: ServiceRequestStore + CaseStore + CustomerStore + UserStor
 }
 
 /// Binds both addresses, then [`serve`]s.
-pub async fn serve_on<S: ServiceRequestStore + CaseStore + CustomerStore + UserStore>(
+pub async fn serve_on<S: ServiceRequestStore + UserStore + CaseStore + CustomerStore>(
     store: S,
     config: CrmConfig,
     grpc_addr: SocketAddr,

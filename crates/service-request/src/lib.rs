@@ -102,6 +102,7 @@ macro_rules! named {
     };
 }
 
+mod acting;
 mod case;
 mod catalogue;
 mod command;

@@ -336,6 +336,8 @@ pub struct TestDatabase {
     pub name: String,
     store: Option<Arc<PgStore>>,
     clock: Arc<ManualClock>,
+    /// What the store routes by, given to it when it opens.
+    catalogue: Arc<Catalogue>,
 }
 
 fn postgres_url() -> Option<String> {
@@ -379,6 +381,7 @@ impl TestDatabase {
             name,
             store: None,
             clock: Arc::new(ManualClock::new(MARCH_2026)),
+            catalogue: demo_catalogue(),
         })
     }
 
@@ -393,7 +396,7 @@ impl TestDatabase {
         let store = PgStore::connect_with(self.options(), self.clock.clone())
             .await
             .expect("open postgres store")
-            .with_catalogue(demo_catalogue());
+            .with_catalogue(self.catalogue.clone());
         let store = Arc::new(store);
         self.store = Some(store.clone());
         store
@@ -409,7 +412,7 @@ impl TestDatabase {
         Fixture {
             store: self.store.clone().expect("the store is open"),
             clock: self.clock.clone(),
-            catalogue: demo_catalogue(),
+            catalogue: self.catalogue.clone(),
         }
     }
 

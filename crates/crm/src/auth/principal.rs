@@ -36,7 +36,7 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use common::Pii;
 use crm_store::{Roles, StaffRole, TokenHash};
-use service_request::{Actor, Role};
+use service_request::{Actor, CommandKind, Role};
 
 use crate::{CrmError, Unauthenticated};
 
@@ -61,6 +61,11 @@ pub enum Access {
     Staff,
     /// Managing users.
     Administrator,
+    /// Working cases, and reading customers: a case role (operator, second level,
+    /// rejections, supervisor). Administration alone is none.
+    CaseWork,
+    /// Creating and changing customers: operators and supervisors.
+    EditCustomers,
 }
 
 impl Principal {
@@ -94,6 +99,10 @@ impl Principal {
             .into_iter()
             .any(|role| self.has(role)),
             Access::Administrator => self.has(StaffRole::Administrator),
+            Access::CaseWork => !self.case_roles().is_empty(),
+            Access::EditCustomers => {
+                self.has(StaffRole::Operator) || self.has(StaffRole::Supervisor)
+            }
         }
     }
 
@@ -119,6 +128,14 @@ impl Principal {
             .into_iter()
             .map(|role| Actor::new(self.login.as_str(), role))
             .collect()
+    }
+
+    /// Of this person's actors, the one who works `command` on `case`: the role of the
+    /// case's desk, or the supervisor where the command needs a supervisor's privilege (see
+    /// `service_request::Case::acting`). Never taken from a request body. `None` for a
+    /// person without a case role.
+    pub fn actor_for(&self, case: &service_request::Case, command: CommandKind) -> Option<Actor> {
+        case.acting(command, &self.actors()).cloned()
     }
 
     /// This person acting as `role`, if they hold it: what a case command is applied with.
@@ -222,6 +239,14 @@ pub struct Staff(pub Principal);
 #[derive(Debug, Clone)]
 pub struct Administrator(pub Principal);
 
+/// A principal with a case role ([`Access::CaseWork`]): works cases, reads customers.
+#[derive(Debug, Clone)]
+pub struct CaseWorker(pub Principal);
+
+/// An operator or a supervisor ([`Access::EditCustomers`]).
+#[derive(Debug, Clone)]
+pub struct CustomerEditor(pub Principal);
+
 macro_rules! requiring {
     ($extractor:ident, $access:expr) => {
         impl<St> FromRequestParts<St> for $extractor
@@ -242,6 +267,8 @@ macro_rules! requiring {
 
 requiring!(Staff, Access::Staff);
 requiring!(Administrator, Access::Administrator);
+requiring!(CaseWorker, Access::CaseWork);
+requiring!(CustomerEditor, Access::EditCustomers);
 
 #[cfg(test)]
 mod tests {
@@ -307,10 +334,30 @@ mod tests {
         }
         let second = principal(Roles::new([StaffRole::SecondLevel], ["g".to_string()]).unwrap());
         assert!(second.may(Access::Staff));
+        assert!(second.may(Access::CaseWork));
+        assert!(!second.may(Access::EditCustomers));
         assert!(matches!(
             second.require(Access::Administrator),
             Err(CrmError::Forbidden)
         ));
+    }
+
+    #[test]
+    fn customers_are_for_case_workers_and_edited_at_first_level() {
+        let may =
+            |role: StaffRole, access: Access| principal(Roles::only(role).unwrap()).may(access);
+        for role in [
+            StaffRole::Operator,
+            StaffRole::Rejections,
+            StaffRole::Supervisor,
+        ] {
+            assert!(may(role, Access::CaseWork), "{role}");
+        }
+        assert!(!may(StaffRole::Administrator, Access::CaseWork));
+        assert!(may(StaffRole::Operator, Access::EditCustomers));
+        assert!(may(StaffRole::Supervisor, Access::EditCustomers));
+        assert!(!may(StaffRole::Rejections, Access::EditCustomers));
+        assert!(!may(StaffRole::Administrator, Access::EditCustomers));
     }
 
     #[test]

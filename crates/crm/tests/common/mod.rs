@@ -1,8 +1,12 @@
-//! A CRM on loopback ports with a fresh SQLite store, staff to log in as, and a minimal
-//! HTTP/1.1 client.
+//! A CRM on loopback ports with a fresh SQLite store, the test service catalogue, staff to
+//! log in as, and a minimal HTTP/1.1 client.
 #![allow(dead_code)] // each test file uses its own part
 
+mod desk;
 pub mod grpc;
+
+#[allow(unused_imports)] // not every story offers calls of its own
+pub use desk::offered;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -26,17 +30,70 @@ pub const ADMIN: (&str, &str) = ("admin", "admin-password");
 pub const OPERATOR: (&str, &str) = ("anna", "anna-password");
 pub const SUPERVISOR: (&str, &str) = ("sara", "sara-password");
 pub const SECOND_LEVEL: (&str, &str) = ("gino", "gino-password");
+/// Only in a CRM started with [`Crm::start_with_case_staff`]: a member of the rejections
+/// group, and a second-level member of another group than gino's (`it-network`).
+pub const REJECTIONS: (&str, &str) = ("rita", "rita-password");
+pub const NETWORK: (&str, &str) = ("nino", "nino-password");
 /// Their display names (personal data).
 pub const OPERATOR_NAME: &str = "Anna Rossi";
 
-fn staff() -> Vec<ConfiguredUser> {
-    let user = |(login, password): (&str, &str), name: &str, roles: Roles| ConfiguredUser {
+fn user((login, password): (&str, &str), name: &str, roles: Roles) -> ConfiguredUser {
+    ConfiguredUser {
         login: login.into(),
         name: name.into(),
         roles,
         enabled: true,
         password: ConfiguredPassword::Clear(Password::new(password)),
-    };
+    }
+}
+
+/// The staff of the case stories, beside [`staff`].
+fn case_staff() -> Vec<ConfiguredUser> {
+    vec![
+        user(
+            REJECTIONS,
+            "Rita Gialli",
+            Roles::only(StaffRole::Rejections).unwrap(),
+        ),
+        user(
+            NETWORK,
+            "Nino Viola",
+            Roles::new([StaffRole::SecondLevel], ["it-network".to_string()]).unwrap(),
+        ),
+    ]
+}
+
+/// The service catalogue of the tests: a technology desk with two second-level groups and
+/// a personnel desk with one, a rejections group, and one service of each kind.
+pub fn catalogue() -> service_request::Catalogue {
+    serde_json::from_value(serde_json::json!({
+        "entities": [{"code": "ministry", "name": "Ministry of Examples"}],
+        "units": [
+            {"code": "technology", "entity": "ministry", "name": "Technology support"},
+            {"code": "personnel", "entity": "ministry", "name": "Personnel services"}
+        ],
+        "groups": [
+            {"code": "intake", "name": "Intake", "level": "first"},
+            {"code": "technology", "name": "Technology desk", "level": "first", "unit": "technology"},
+            {"code": "personnel", "name": "Personnel desk", "level": "first", "unit": "personnel"},
+            {"code": "it-desk", "name": "Workstation support", "level": "second", "unit": "technology"},
+            {"code": "it-network", "name": "Network", "level": "second", "unit": "technology"},
+            {"code": "hr-payroll", "name": "Payroll office", "level": "second", "unit": "personnel"},
+            {"code": "rejections", "name": "Rejections desk", "level": "rejections"}
+        ],
+        "services": [
+            {"code": "workstation", "unit": "technology", "name": "Workstation faults",
+             "profile": "advanced", "groups": ["it-desk", "it-network"]},
+            {"code": "accounts", "unit": "technology", "name": "Accounts and passwords",
+             "profile": "advanced", "contact_back": true, "groups": ["it-desk"]},
+            {"code": "general-information", "unit": "personnel", "name": "General information",
+             "profile": "basic", "groups": ["hr-payroll"]}
+        ]
+    }))
+    .expect("the test catalogue is valid")
+}
+
+fn staff() -> Vec<ConfiguredUser> {
     vec![
         user(
             ADMIN,
@@ -102,27 +159,34 @@ impl Crm {
     /// Starts with the test staff, cheap password hashes, and `tweak` applied to the login
     /// settings.
     pub async fn start_with(tweak: impl FnOnce(&mut crm::AuthSettings)) -> Self {
-        Self::launch(tweak, None).await
+        Self::launch(tweak, staff(), catalogue()).await
     }
 
     /// Starts with the test staff and a store that opens and works cases by `catalogue`.
     pub async fn start_with_catalogue(catalogue: service_request::Catalogue) -> Self {
-        Self::launch(|_| {}, Some(catalogue)).await
+        Self::launch(|_| {}, staff(), catalogue).await
+    }
+
+    /// Starts with the test staff and those of the case stories ([`REJECTIONS`],
+    /// [`NETWORK`]).
+    pub async fn start_with_case_staff() -> Self {
+        let mut people = staff();
+        people.extend(case_staff());
+        Self::launch(|_| {}, people, catalogue()).await
     }
 
     async fn launch(
         tweak: impl FnOnce(&mut crm::AuthSettings),
-        catalogue: Option<service_request::Catalogue>,
+        people: Vec<ConfiguredUser>,
+        catalogue: service_request::Catalogue,
     ) -> Self {
         let dir = tempfile::tempdir().expect("temporary directory");
         let clock = Arc::new(ManualClock::new(MARCH_2026));
-        let mut store = SqliteStore::open(dir.path().join("crm.db"), clock.clone())
+        let store = SqliteStore::open(dir.path().join("crm.db"), clock.clone())
             .await
-            .expect("open store");
-        if let Some(catalogue) = catalogue {
-            store = store.with_catalogue(Arc::new(catalogue));
-        }
-        crm::auth::apply_configured_users(&store, staff(), HashCost::cheap_for_tests())
+            .expect("open store")
+            .with_catalogue(Arc::new(catalogue));
+        crm::auth::apply_configured_users(&store, people, HashCost::cheap_for_tests())
             .await
             .expect("the test staff are valid");
         let grpc = TcpListener::bind("127.0.0.1:0").await.expect("bind grpc");
@@ -214,7 +278,22 @@ impl Crm {
         token: Option<&str>,
         body: Option<&str>,
     ) -> Answer {
+        self.request_with(method, path, token, &[], body).await
+    }
+
+    /// [`Crm::request`] with more headers, e.g. `[("If-Match", "\"3\"")]`.
+    pub async fn request_with(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+        body: Option<&str>,
+    ) -> Answer {
         let mut extra = String::new();
+        for (name, value) in headers {
+            extra.push_str(&format!("{name}: {value}\r\n"));
+        }
         if let Some(token) = token {
             extra.push_str(&format!("Authorization: Bearer {token}\r\n"));
         }
