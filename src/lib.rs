@@ -505,6 +505,7 @@ pub async fn start_crm(
         // One plan for both halves: the numbers the engine reports and those operators type
         // for customers must normalise alike to match.
         numbering_plan: config.engine.numbering_plan.clone(),
+        desk_session_check: crm::desk::SESSION_CHECK,
     };
     let (stop, rx) = watch::channel(false);
     let task = tokio::spawn(async move {
@@ -541,6 +542,8 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         }
         CrmMode::Remote(url) => (None, config.grpc_listen, config.http_listen, url.clone()),
     };
+    let directory =
+        engine::directory::Directory::crm(&cti_url, token.clone()).map_err(StartError::Cti)?;
     let client = engine::cti::client(&cti_url, Some(token)).map_err(StartError::Cti)?;
     let outbox = open_outbox(&config, clock.clone()).await?;
     let closed = outbox.recover_interrupted().await?;
@@ -559,6 +562,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     let delivery = tokio::spawn(engine::cti::deliver(outbox.clone(), client, delivery_rx));
     let mut engine = Engine::bind(engine_config, config.sip_listen, assets, clock).await?;
     engine.restore(&outbox).await?;
+    engine.set_directory(directory);
     let sip_addr = engine.sip_addr();
     info!(%sip_addr, "sip listening (udp)");
     let engine_stop = stop_signal(stop_rx);

@@ -18,6 +18,8 @@ async fn caller_picks_personnel_information_and_talks_with_the_operator() {
     let logs = log_dir(&data);
     let ivr = IvrTiming::from_prompts();
 
+    // Operator 1001's desk is open in her browser.
+    let desk = DeskWatcher::open(engine.http_addr, ("1001", "demo1001"));
     let operator = OperatorPhone::register(
         engine.sip_addr,
         "1001",
@@ -106,6 +108,33 @@ async fn caller_picks_personnel_information_and_talks_with_the_operator() {
         1,
         "exactly one service request for the call: {all:#?}"
     );
+    // Her desk popped the call's SR, already filled by the IVR, as the phone rang; then the
+    // call connected and ended.
+    let call_id = field(&sr, "call_id").expect("the engine's call ID");
+    let pop = desk
+        .wait_for("offered", &call_id, Duration::from_secs(5))
+        .await;
+    assert_eq!(
+        field(&pop, "service_request.number"),
+        field(&sr, "number"),
+        "the pop is the call's SR: {pop:#}"
+    );
+    assert_field(&pop, "service_request.service_area", "personnel");
+    assert_field(&pop, "service_request.call.caller_number", CALLER_NUMBER);
+    assert_field(&pop, "service_request.call.queue", "personnel-info");
+    desk.wait_for("connected", &call_id, Duration::from_secs(5))
+        .await;
+    let ended = desk
+        .wait_for("ended", &call_id, Duration::from_secs(5))
+        .await;
+    assert_outcome(&ended["service_request"], "answered");
+    let names: Vec<String> = desk.events().into_iter().map(|(n, _)| n).collect();
+    assert_eq!(
+        names,
+        ["offered", "connected", "ended"],
+        "in order, once each"
+    );
+
     // Service requests hold personal data: nobody reads them without logging in.
     let (status, body) =
         http_get_anonymous(engine.http_addr, "/api/v1/service-requests").expect("the CRM answers");

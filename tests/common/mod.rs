@@ -1203,6 +1203,76 @@ pub async fn wait_for_service_request(
     );
 }
 
+/// An operator's desk as their browser sees it: `GET /api/v1/desk/events` (SSE), read by a
+/// thread of its own that keeps every event (`event:` name and `data:` JSON) until the
+/// stream ends.
+pub struct DeskWatcher {
+    events: Arc<Mutex<Vec<(String, serde_json::Value)>>>,
+}
+
+impl DeskWatcher {
+    /// Logs in as `who` and opens their desk stream.
+    pub fn open(http: SocketAddr, who: (&str, &str)) -> DeskWatcher {
+        let token = http_login(http, who).expect("the operator logs in");
+        let mut stream =
+            TcpStream::connect_timeout(&http, Duration::from_secs(5)).expect("connect");
+        write!(
+            stream,
+            "GET /api/v1/desk/events HTTP/1.1\r\nHost: {http}\r\nAuthorization: Bearer {token}\r\n\
+             Accept: text/event-stream\r\n\r\n"
+        )
+        .expect("request sent");
+        let events = Arc::new(Mutex::new(Vec::new()));
+        let kept = Arc::clone(&events);
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            let mut name = String::new();
+            for line in std::io::BufReader::new(stream).lines() {
+                let Ok(line) = line else { break };
+                if let Some(n) = line.strip_prefix("event: ") {
+                    name = n.to_owned();
+                } else if let Some(data) = line.strip_prefix("data: ") {
+                    let json = serde_json::from_str(data).unwrap_or(serde_json::Value::Null);
+                    kept.lock()
+                        .expect("not poisoned")
+                        .push((std::mem::take(&mut name), json));
+                }
+            }
+        });
+        DeskWatcher { events }
+    }
+
+    /// Every event so far.
+    pub fn events(&self) -> Vec<(String, serde_json::Value)> {
+        self.events.lock().expect("not poisoned").clone()
+    }
+
+    /// Waits for the first event named `name` whose `call_id` is `call_id`.
+    pub async fn wait_for(
+        &self,
+        name: &str,
+        call_id: &str,
+        timeout: Duration,
+    ) -> serde_json::Value {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some((_, data)) = self
+                .events()
+                .into_iter()
+                .find(|(n, d)| n == name && d["call_id"] == call_id)
+            {
+                return data;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no {name} event for call {call_id} on the desk within {timeout:?}: {:#?}",
+                self.events()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
 /// `GET /api/v1/service-requests?sip_call_id=...`: every SR of the call.
 pub fn service_requests_for_call(http: SocketAddr, sip_call_id: &str) -> Vec<serde_json::Value> {
     let path = format!(
@@ -1513,9 +1583,53 @@ pub struct CallPlan {
     pub wait_after_keys: Duration,
     pub talk: Duration,
     pub ring: Duration,
+    /// The caller's number (the From user): [`CALLER_NUMBER`] unless [`CallPlan::from`].
+    pub caller: String,
+    /// Keys typed after the menu keys ([`CallPlan::then_pin`]), and when.
+    pub pin: Vec<char>,
+    pub pin_wait: Duration,
+    pub pin_pause: Duration,
 }
 
 impl CallPlan {
+    fn defaults() -> Self {
+        Self {
+            scenario: "caller.xml",
+            keys: Vec::new(),
+            first_key_after: Duration::ZERO,
+            between_keys: Duration::ZERO,
+            wait_after_keys: Duration::ZERO,
+            talk: Duration::ZERO,
+            ring: Duration::ZERO,
+            caller: CALLER_NUMBER.to_owned(),
+            pin: Vec::new(),
+            pin_wait: Duration::ZERO,
+            pin_pause: Duration::ZERO,
+        }
+    }
+
+    /// Calls from `number` instead of [`CALLER_NUMBER`].
+    pub fn from(mut self, number: &str) -> Self {
+        self.caller = number.to_owned();
+        self
+    }
+
+    /// After the two menu keys of [`CallPlan::hangs_up_after`], waits `wait`, then types the
+    /// four digits of `pin` and `#`, `pause` apart (caller_pin.xml).
+    pub fn then_pin(mut self, pin: &str, wait: Duration, pause: Duration) -> Self {
+        assert_eq!(
+            self.keys.len(),
+            2,
+            "caller_pin.xml presses two menu keys first"
+        );
+        assert_eq!(pin.len(), 4, "caller_pin.xml types four digits and #");
+        self.scenario = "caller_pin.xml";
+        self.pin = pin.chars().chain(['#']).collect();
+        self.pin_wait = wait;
+        self.pin_pause = pause;
+        self
+    }
+
     /// Presses `keys` (0 to 3 of them) with the given pauses, waits, speaks g711a.pcap and hangs
     /// up (caller.xml and its one, three and no-digit variants).
     pub fn hangs_up_after(
@@ -1540,6 +1654,7 @@ impl CallPlan {
             wait_after_keys,
             talk,
             ring: Duration::ZERO,
+            ..Self::defaults()
         }
     }
 
@@ -1557,6 +1672,7 @@ impl CallPlan {
             wait_after_keys: Duration::ZERO,
             talk: Duration::ZERO,
             ring: Duration::ZERO,
+            ..Self::defaults()
         }
     }
 
@@ -1570,6 +1686,7 @@ impl CallPlan {
             wait_after_keys: Duration::ZERO,
             talk: Duration::ZERO,
             ring,
+            ..Self::defaults()
         }
     }
 }
@@ -1591,11 +1708,11 @@ impl Caller {
                 .display()
                 .to_string()
         };
-        let phone = SippCommand::new(name, scenario(plan.scenario), logs)
+        let mut phone = SippCommand::new(name, scenario(plan.scenario), logs)
             .remote(sip)
             .service(TOLL_FREE)
             .call_id(&call_id)
-            .key("caller", CALLER_NUMBER)
+            .key("caller", &plan.caller)
             .key("sink_port", ear.port())
             .key("pre_digits_ms", ms(plan.first_key_after))
             .key("digits_pause", ms(plan.between_keys))
@@ -1605,8 +1722,16 @@ impl Caller {
             .key("queue_wait_ms", ms(plan.wait_after_keys))
             .key("talk_ms", ms(plan.talk))
             .key("ring_ms", ms(plan.ring))
-            .key("speech_pcap", speech_pcap().display())
-            .spawn();
+            .key("speech_pcap", speech_pcap().display());
+        if !plan.pin.is_empty() {
+            phone = phone
+                .key("pin_wait_ms", ms(plan.pin_wait))
+                .key("pin_pause_ms", ms(plan.pin_pause));
+            for (i, key) in plan.pin.iter().enumerate() {
+                phone = phone.key(&format!("pin{}_pcap", i + 1), dtmf_pcap(*key).display());
+            }
+        }
+        let phone = phone.spawn();
         Caller {
             call_id,
             phone,

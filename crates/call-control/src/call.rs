@@ -12,7 +12,7 @@ use sdp::SessionDescription;
 use sip_message::Request;
 use sip_transaction::{ClientTxId, Dialog, ServerTxId};
 
-use crate::events::{CallRef, LegId};
+use crate::events::{CallRef, LegId, LookupId};
 
 /// Which side of the B2BUA a message or a leg belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,6 +28,8 @@ pub(crate) enum CallTimer {
     Answer,
     /// The IVR's digit timeout.
     Ivr,
+    /// How long the IVR waits for a caller look-up before it goes on as for a guest.
+    Lookup,
 }
 
 #[derive(Debug)]
@@ -45,6 +47,8 @@ pub(crate) enum Phase {
     Ivr {
         session: Box<Session>,
         deadline: Option<Instant>,
+        /// The caller look-up the IVR waits for, and until when.
+        lookup: Option<(LookupId, Instant)>,
     },
     /// Waiting in an ACD queue, possibly being offered to an operator.
     Queued {
@@ -75,6 +79,13 @@ impl Phase {
                 CallTimer::Answer,
             ) => Some(*answer_at),
             (Phase::Ivr { deadline, .. }, CallTimer::Ivr) => *deadline,
+            (
+                Phase::Ivr {
+                    lookup: Some((_, at)),
+                    ..
+                },
+                CallTimer::Lookup,
+            ) => Some(*at),
             _ => None,
         }
     }

@@ -372,6 +372,7 @@ impl CallControl {
         call.phase = Phase::Ivr {
             session: Box::new(session),
             deadline: None,
+            lookup: None,
         };
         self.progress(id, CallStage::Ivr);
         self.ivr_input(now, id, ivr::Input::Start(now));

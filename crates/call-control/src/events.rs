@@ -20,6 +20,21 @@ impl fmt::Display for LegId {
     }
 }
 
+/// A caller look-up the core asked for ([`crate::Output::IdentifyCaller`]): answer it with
+/// [`crate::CallControl::handle_identified`], quoting this id. An answer that comes after the
+/// core gave up waiting (or after the call ended) is ignored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct LookupId {
+    pub(crate) call: acd::CallId,
+    pub(crate) n: u64,
+}
+
+impl fmt::Display for LookupId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "lookup-{}-{}", self.call, self.n)
+    }
+}
+
 /// The engine's own call ID: unique across calls and restarts, whatever Call-ID the caller's
 /// phone chose. The service request keys on it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

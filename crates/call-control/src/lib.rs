@@ -27,6 +27,10 @@
 //!             Output::Media { leg, command } => { /* hand to the leg's media task */ }
 //!             Output::Fact(fact) => { /* make it durable, then deliver it to the CRM */ }
 //!             Output::AcdJournal { .. } | Output::Registrations { .. } => { /* make it durable */ }
+//!             Output::IdentifyCaller { lookup, .. } => {
+//!                 // ask the CRM, then (here: nobody found):
+//!                 core.handle_identified(Instant::now(), lookup, None);
+//!             }
 //!         }
 //!     }
 //!     // Wait for a datagram, a media event or `core.poll_timeout()`, then one of:
@@ -70,8 +74,8 @@ use tracing::warn;
 use crate::call::{Call, CallTimer, Side};
 pub use crate::config::{AcdSettings, AgentConfig, EngineConfig};
 pub use crate::events::{
-    CallArrived, CallFact, CallOffered, CallRecord, CallRef, LegId, LegOpened, MediaCommand,
-    MediaEvent, StoredBinding,
+    CallArrived, CallFact, CallOffered, CallRecord, CallRef, LegId, LegOpened, LookupId,
+    MediaCommand, MediaEvent, StoredBinding,
 };
 pub use crate::restore::{JournalMismatch, Restored, StoredEntry};
 use crate::timers::Deadlines;
@@ -80,6 +84,10 @@ pub use acd;
 
 /// What a queued caller hears between announcements.
 pub const HOLD_MUSIC: &str = "hold_music";
+
+/// How long the IVR waits for the answer to an [`Output::IdentifyCaller`] before it goes on
+/// as for a caller nobody matched (a guest): a slow or unreachable CRM must not hold callers.
+pub const IDENTIFY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// Longest caller Call-ID we accept, in bytes: the INVITE is refused with 400 past it.
 pub const MAX_CALL_ID_LEN: usize = 256;
@@ -105,6 +113,15 @@ pub enum Output {
     AcdJournal {
         entry: acd::JournalEntry,
         at_unix_ms: i64,
+    },
+    /// The IVR asks who is calling (`identify ani` / `identify pin`): look the caller up in
+    /// the customer directory and answer with [`CallControl::handle_identified`] within
+    /// [`IDENTIFY_TIMEOUT`]. `number` is the caller's number (E.164 when it has one), `None`
+    /// when withheld; `pin` is what the caller typed, for `identify pin`.
+    IdentifyCaller {
+        lookup: LookupId,
+        number: Option<String>,
+        pin: Option<common::Pii<String>>,
     },
     /// An operator's phone registrations changed: keep these (all of them, replacing what
     /// was kept for `aor`), so that a restart finds the phones where they were.
@@ -386,6 +403,7 @@ impl CallControl {
                     }
                     self.ivr_input(now, id, ivr::Input::Timeout(now));
                 }
+                CallTimer::Lookup => self.lookup_timed_out(now, id),
             }
         }
         if self.acd_deadline.is_some_and(|t| t <= now) {
@@ -411,6 +429,17 @@ impl CallControl {
         } else {
             self.operator_leg_opened(now, id, leg, result);
         }
+    }
+
+    /// The answer to an [`Output::IdentifyCaller`]: the customer found, or `None` (nobody
+    /// matched, or the look-up failed). Ignored when the IVR no longer waits for it.
+    pub fn handle_identified(
+        &mut self,
+        now: Instant,
+        lookup: LookupId,
+        customer: Option<ivr::Customer>,
+    ) {
+        self.identified(now, lookup, customer);
     }
 
     /// A media leg reported something.

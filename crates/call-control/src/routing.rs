@@ -7,8 +7,9 @@ use common::call::{CallStage, EndReason};
 use tracing::{debug, info, warn};
 
 use crate::call::{CallTimer, Phase};
-use crate::events::{CallFact, MediaCommand};
-use crate::{CallControl, HOLD_MUSIC, Output};
+use crate::events::{CallFact, LookupId, MediaCommand};
+use crate::{CallControl, HOLD_MUSIC, IDENTIFY_TIMEOUT, Output};
+use common::phone::NumberKind;
 
 /// Where the IVR left the call.
 enum IvrExit {
@@ -29,6 +30,7 @@ impl CallControl {
         }
         let mut exit = None;
         let mut commands = Vec::new();
+        let mut identify = None;
         while let Some(output) = session.poll_output() {
             match output {
                 ivr::Output::Play { prompts, .. } => {
@@ -45,9 +47,18 @@ impl CallControl {
                     call.play_token = 0;
                     commands.push(MediaCommand::StopPlayback);
                 }
-                ivr::Output::IdentifyCaller { .. } => {
-                    // No customer directory yet: every caller is a guest.
-                    let _ = session.handle_input(ivr::Input::IdentifyResult(None));
+                ivr::Output::IdentifyCaller { method, input } => {
+                    let lookup = LookupId {
+                        call: id,
+                        n: self.next_token,
+                    };
+                    self.next_token += 1;
+                    let number = match call.caller.kind() {
+                        NumberKind::Withheld => None,
+                        _ => Some(call.caller.best().to_owned()),
+                    };
+                    let pin = (method == ivr::IdentifyMethod::Pin).then_some(input);
+                    identify = Some((lookup, number, pin));
                 }
                 ivr::Output::Enqueue { queue, .. } => {
                     exit = Some(IvrExit::Enqueue(queue));
@@ -67,11 +78,25 @@ impl CallControl {
         }
         let deadline = session.poll_timeout();
         let leg = call.leg;
+        let lookup_until = identify.as_ref().map(|_| now + IDENTIFY_TIMEOUT);
         if let Phase::Ivr {
-            deadline: armed, ..
+            deadline: armed,
+            lookup,
+            ..
         } = &mut call.phase
         {
             *armed = deadline;
+            if let (Some((id, _, _)), Some(until)) = (&identify, lookup_until) {
+                *lookup = Some((*id, until));
+            }
+        }
+        if let (Some((lookup, number, pin)), Some(until)) = (identify, lookup_until) {
+            self.outputs.push_back(Output::IdentifyCaller {
+                lookup,
+                number,
+                pin,
+            });
+            self.arm(until, id, CallTimer::Lookup);
         }
         for command in commands {
             self.media(leg, command);
@@ -94,6 +119,44 @@ impl CallControl {
                     self.arm(at, id, CallTimer::Ivr);
                 }
             }
+        }
+    }
+
+    pub(crate) fn identified(
+        &mut self,
+        now: Instant,
+        lookup: LookupId,
+        customer: Option<ivr::Customer>,
+    ) {
+        let id = lookup.call;
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
+        let Phase::Ivr {
+            lookup: waiting, ..
+        } = &mut call.phase
+        else {
+            return;
+        };
+        if waiting.map(|(l, _)| l) != Some(lookup) {
+            debug!(%lookup, "late caller look-up ignored");
+            return;
+        }
+        *waiting = None;
+        self.ivr_input(now, id, ivr::Input::IdentifyResult(customer));
+    }
+
+    /// The look-up took longer than [`IDENTIFY_TIMEOUT`]: the IVR goes on as for a guest.
+    pub(crate) fn lookup_timed_out(&mut self, now: Instant, id: acd::CallId) {
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
+        let Phase::Ivr { lookup, .. } = &mut call.phase else {
+            return;
+        };
+        if let Some((l, _)) = lookup.take() {
+            warn!(call = %call.call_ref, lookup = %l, "caller look-up timed out: the caller goes on as a guest");
+            self.ivr_input(now, id, ivr::Input::IdentifyResult(None));
         }
     }
 

@@ -3,33 +3,73 @@
 use std::sync::Arc;
 
 use common::Pii;
+use common::phone::NumberingPlan;
 use crm_store::{
-    Arrived, CallFact, Caller, Ended, FactKind, Offered, Opened, ServiceRequest,
+    Arrived, CallFact, Caller, CustomerStore, Ended, FactKind, Offered, Opened, ServiceRequest,
     ServiceRequestStore,
 };
 use cti_proto::cti_server::{Cti, CtiServer};
 use cti_proto::v1 as proto;
 use service_request::State;
+use tokio::sync::mpsc;
 use tonic::service::interceptor::InterceptedService;
 use tonic::{Request, Response, Status};
 
 use crate::CrmError;
 use crate::auth::ServiceCredential;
 use crate::batch::FactBatcher;
+use crate::desk::{self, DeskCall, DeskEvent, DeskEventKind, Desks};
+
+/// What an operator's desk hears of a call fact.
+enum DeskFact {
+    Offered {
+        agent: String,
+        at: i64,
+        waited_ms: Option<u64>,
+    },
+    Answered {
+        agent: String,
+        at: i64,
+    },
+    Ended {
+        agent: String,
+        at: i64,
+    },
+}
 
 /// The `centralino.cti.v1.Cti` service on top of a store.
 #[derive(Debug)]
 pub struct CtiService<S> {
     facts: FactBatcher,
+    desk_facts: mpsc::Sender<(DeskFact, ServiceRequest)>,
     _store: std::marker::PhantomData<S>,
 }
 
-impl<S: ServiceRequestStore> CtiService<S> {
-    /// Must be called inside a tokio runtime: it starts the task that group-commits facts.
-    pub fn new(store: Arc<S>) -> Self {
+/// Call facts waiting for the desks' task; past it, desks miss events (logged), the facts
+/// themselves are stored all the same.
+const DESK_QUEUE: usize = 1024;
+
+impl<S: ServiceRequestStore + CustomerStore> CtiService<S> {
+    /// Must be called inside a tokio runtime: it starts the task that group-commits facts and
+    /// the one that tells the operators watching `desks` (screen pops, calls connected and
+    /// ended), in the order the facts came, without holding up the engine's answers.
+    pub fn new(store: Arc<S>, desks: Arc<Desks>, plan: NumberingPlan) -> Self {
+        let (desk_facts, queued) = mpsc::channel(DESK_QUEUE);
+        tokio::spawn(tell_desks(store.clone(), desks, plan, queued));
         Self {
             facts: FactBatcher::start(store),
+            desk_facts,
             _store: std::marker::PhantomData,
+        }
+    }
+
+    fn to_desk(&self, fact: DeskFact, opened: &Opened) {
+        match self.desk_facts.try_send((fact, opened.request.clone())) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                tracing::warn!("desk events are falling behind: an operator's desk misses one");
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => {}
         }
     }
 
@@ -68,6 +108,38 @@ impl<S: ServiceRequestStore> CtiService<S> {
     }
 }
 
+/// The desks' task: builds each event (a screen pop reads the customer) and publishes it on
+/// the operator's desk, if anyone watches it.
+async fn tell_desks<S: CustomerStore>(
+    store: Arc<S>,
+    desks: Arc<Desks>,
+    plan: NumberingPlan,
+    mut queued: mpsc::Receiver<(DeskFact, ServiceRequest)>,
+) {
+    while let Some((fact, sr)) = queued.recv().await {
+        let (operator, at_unix_ms) = match &fact {
+            DeskFact::Offered { agent, at, .. }
+            | DeskFact::Answered { agent, at }
+            | DeskFact::Ended { agent, at } => (agent.clone(), *at),
+        };
+        if operator.is_empty() || !desks.is_watched(&operator) {
+            continue;
+        }
+        let call = |sr: ServiceRequest| DeskCall {
+            call_id: sr.call_id.clone(),
+            service_request: sr,
+        };
+        let kind = match fact {
+            DeskFact::Offered { waited_ms, .. } => DeskEventKind::Offered(Box::new(
+                desk::screen_pop(&*store, &plan, sr, waited_ms).await,
+            )),
+            DeskFact::Answered { .. } => DeskEventKind::Connected(call(sr)),
+            DeskFact::Ended { .. } => DeskEventKind::Ended(call(sr)),
+        };
+        desks.publish(&operator, DeskEvent { at_unix_ms, kind });
+    }
+}
+
 fn ack(opened: &Opened) -> proto::CallFactAck {
     proto::CallFactAck {
         service_request: Some(sr_to_proto(&opened.request)),
@@ -76,7 +148,7 @@ fn ack(opened: &Opened) -> proto::CallFactAck {
 }
 
 #[tonic::async_trait]
-impl<S: ServiceRequestStore> Cti for CtiService<S> {
+impl<S: ServiceRequestStore + CustomerStore> Cti for CtiService<S> {
     async fn report_call_arrived(
         &self,
         request: Request<proto::CallArrived>,
@@ -89,9 +161,14 @@ impl<S: ServiceRequestStore> Cti for CtiService<S> {
         &self,
         request: Request<proto::CallOffered>,
     ) -> Result<Response<proto::ScreenPop>, Status> {
-        let opened = self
-            .apply(offered_from_proto(request.into_inner())?)
-            .await?;
+        let offered = request.into_inner();
+        let fact = DeskFact::Offered {
+            agent: offered.agent_id.clone(),
+            at: offered.offered_at_unix_ms,
+            waited_ms: Some(offered.waited_ms),
+        };
+        let opened = self.apply(offered_from_proto(offered)?).await?;
+        self.to_desk(fact, &opened);
         Ok(Response::new(proto::ScreenPop {
             service_request: Some(sr_to_proto(&opened.request)),
             created: opened.created,
@@ -103,6 +180,10 @@ impl<S: ServiceRequestStore> Cti for CtiService<S> {
         request: Request<proto::CallAnswered>,
     ) -> Result<Response<proto::CallFactAck>, Status> {
         let answered = request.into_inner();
+        let fact = DeskFact::Answered {
+            agent: answered.agent_id.clone(),
+            at: answered.answered_at_unix_ms,
+        };
         let opened = self
             .apply(CallFact {
                 call_id: answered.call_id,
@@ -112,6 +193,7 @@ impl<S: ServiceRequestStore> Cti for CtiService<S> {
                 },
             })
             .await?;
+        self.to_desk(fact, &opened);
         Ok(Response::new(ack(&opened)))
     }
 
@@ -119,7 +201,26 @@ impl<S: ServiceRequestStore> Cti for CtiService<S> {
         &self,
         request: Request<proto::CallRecord>,
     ) -> Result<Response<proto::CallFactAck>, Status> {
-        let opened = self.apply(ended_from_proto(request.into_inner())?).await?;
+        let record = request.into_inner();
+        let fact = DeskFact::Ended {
+            // The operator who answered, or else the last one it rang at.
+            agent: record.agent_id.clone().unwrap_or_default(),
+            at: record.ended_at_unix_ms,
+        };
+        let opened = self.apply(ended_from_proto(record)?).await?;
+        let fact = match fact {
+            DeskFact::Ended { agent, at } if agent.is_empty() => DeskFact::Ended {
+                agent: opened
+                    .request
+                    .call
+                    .offered_agent_id
+                    .clone()
+                    .unwrap_or_default(),
+                at,
+            },
+            other => other,
+        };
+        self.to_desk(fact, &opened);
         Ok(Response::new(ack(&opened)))
     }
 }

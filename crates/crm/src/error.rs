@@ -39,6 +39,9 @@ pub enum CrmError {
     /// Every password check is busy: the client may retry shortly.
     #[error("too many logins at once")]
     Busy,
+    /// The CRM is shutting down: no new streams.
+    #[error("the crm is shutting down")]
+    ShuttingDown,
     #[error(transparent)]
     Password(#[from] crate::auth::PasswordError),
     #[error(transparent)]
@@ -132,6 +135,7 @@ impl CrmError {
             CrmError::LockedOut { .. } => Kind::TooManyRequests,
             // Retrying later can succeed.
             CrmError::Busy
+            | CrmError::ShuttingDown
             | CrmError::Store(StoreError::Unavailable(_) | StoreError::Contention)
             | CrmError::Case(CaseError::Store(
                 StoreError::Unavailable(_) | StoreError::Contention,

@@ -37,6 +37,15 @@ impl<S: UserStore> Gate<S> {
         &self.auth
     }
 
+    pub(crate) fn shared_authenticator(&self) -> Arc<Authenticator<S>> {
+        Arc::clone(&self.auth)
+    }
+
+    /// The request's bearer token, for a stream that re-checks its session as it goes.
+    pub(crate) fn token<T>(request: &Request<T>) -> Result<String, CrmError> {
+        Ok(bearer_token(request.metadata())?.to_owned())
+    }
+
     /// The logged-in user behind the request's token, whatever their roles.
     pub(crate) async fn principal<T>(&self, request: &Request<T>) -> Result<Principal, CrmError> {
         let token = bearer_token(request.metadata())?;

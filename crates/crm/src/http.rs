@@ -13,6 +13,7 @@
 mod body;
 mod cases;
 mod customers;
+mod desk;
 mod input;
 mod sessions;
 mod users;
@@ -34,6 +35,7 @@ use serde::{Deserialize, Serialize};
 pub use body::{BodyShape, JsonBody};
 pub use cases::{CaseList, CatalogueView, HistoryList, ProfileView};
 pub use customers::{CustomerList, RecentList};
+pub use desk::{DeskCallView, ScreenPopView};
 pub use input::{FieldName, IfMatch, RequestError, etag};
 pub use sessions::{LoginAnswer, MeAnswer};
 pub use users::{UserList, UserView};
@@ -54,6 +56,8 @@ pub struct ApiState<S> {
     /// How numbers typed by operators (and stored for customers) become E.164: the engine's
     /// plan, so that a caller's number and a customer's match.
     pub numbering_plan: Arc<NumberingPlan>,
+    /// The operators' desks the CTI publishes on (`GET /api/v1/desk/events`).
+    pub desks: Arc<crate::desk::Desks>,
     sessions: Sessions,
 }
 
@@ -65,8 +69,15 @@ impl<S: UserStore> ApiState<S> {
             store,
             auth,
             numbering_plan: Arc::new(NumberingPlan::italy()),
+            desks: crate::desk::Desks::new(),
             sessions,
         }
+    }
+
+    /// Serves these desks (the ones the CTI service publishes on).
+    pub fn with_desks(mut self, desks: Arc<crate::desk::Desks>) -> Self {
+        self.desks = desks;
+        self
     }
 
     pub fn with_numbering_plan(mut self, plan: NumberingPlan) -> Self {
@@ -81,6 +92,7 @@ impl<S> Clone for ApiState<S> {
             store: self.store.clone(),
             auth: self.auth.clone(),
             numbering_plan: self.numbering_plan.clone(),
+            desks: self.desks.clone(),
             sessions: self.sessions.clone(),
         }
     }
@@ -109,6 +121,7 @@ pub fn router<S: ServiceRequestStore + UserStore + CaseStore + CustomerStore>(
         .merge(users::routes::<S>())
         .merge(cases::routes::<S>())
         .merge(customers::routes::<S>())
+        .merge(desk::routes::<S>())
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(no_route)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

@@ -25,6 +25,7 @@
 pub mod auth;
 mod batch;
 mod cti;
+pub mod desk;
 mod error;
 mod grpc_auth;
 mod grpc_crm;
@@ -62,6 +63,9 @@ pub struct CrmConfig {
     /// number): the engine's plan, so that what the engine reports and what operators type
     /// match.
     pub numbering_plan: NumberingPlan,
+    /// How often an operator's desk stream checks that its session is still valid (it ends
+    /// when the session expires or is logged out).
+    pub desk_session_check: std::time::Duration,
 }
 
 impl CrmConfig {
@@ -72,6 +76,7 @@ impl CrmConfig {
             auth: AuthSettings::default(),
             clock: Arc::new(SystemClock),
             numbering_plan: NumberingPlan::italy(),
+            desk_session_check: desk::SESSION_CHECK,
         }
     }
 }
@@ -120,20 +125,23 @@ pub async fn serve<S: ServiceRequestStore + UserStore + CaseStore + CustomerStor
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), ServeError> {
     let store = Arc::new(store);
+    let desks = desk::Desks::with_session_check(config.desk_session_check);
     let auth = auth::Authenticator::new(store.clone(), config.auth, config.clock.clone())
         .await
         .map_err(ServeError::Auth)?;
     let auth = Arc::new(auth);
     let api = http::router(
         http::ApiState::new(store.clone(), auth.clone())
-            .with_numbering_plan(config.numbering_plan.clone()),
+            .with_numbering_plan(config.numbering_plan.clone())
+            .with_desks(desks.clone()),
     );
     let crm_service = CrmGrpcService::new(
         store.clone(),
         auth,
         config.credential.clone(),
-        config.numbering_plan,
+        config.numbering_plan.clone(),
         config.clock,
+        desks.clone(),
     );
     let grpc_addr = grpc_listener.local_addr().ok();
     let http_addr = http_listener.local_addr().ok();
@@ -163,7 +171,10 @@ pub async fn serve<S: ServiceRequestStore + UserStore + CaseStore + CustomerStor
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
-        .add_service(CtiService::new(store.clone()).into_server(config.credential))
+        .add_service(
+            CtiService::new(store.clone(), desks.clone(), config.numbering_plan.clone())
+                .into_server(config.credential),
+        )
         .add_service(crm_service.into_server())
         .serve_with_incoming_shutdown(
             TcpListenerStream::new(grpc_listener),
@@ -188,6 +199,8 @@ pub async fn serve<S: ServiceRequestStore + UserStore + CaseStore + CustomerStor
             tracing::info!("crm shutting down");
             // Nobody may be listening any more if a server already stopped: nothing to tell.
             let _ = stop.send(true);
+            // Desk streams never end on their own: end them, or graceful shutdown waits.
+            desks.close();
             servers.await
         }
     };

@@ -255,3 +255,77 @@ async fn the_ivr_checks_a_pin_with_the_engines_credential_only() {
     assert_eq!(forged.code(), Code::Unauthenticated);
     crm.stop().await.expect("clean shutdown");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ivr_identifies_callers_by_number_and_by_pin() {
+    let crm = Crm::start().await;
+    let mut anna = crm.staff_client(OPERATOR).await;
+    let mario_rossi = anna
+        .create_customer(wire::CreateCustomerRequest {
+            customer: Some(mario()),
+        })
+        .await
+        .expect("a customer")
+        .into_inner();
+    let identify = |number: &str, pin: Option<&str>| wire::IdentifyCallerRequest {
+        number: number.into(),
+        pin: pin.map(Into::into),
+    };
+    let mut engine = crm.engine_client().await;
+
+    // Alone on his number: the number is enough, in the form the trunk sends.
+    let by_number = engine
+        .identify_caller(identify("+390551234567", None))
+        .await
+        .expect("mario alone on his number")
+        .into_inner();
+    assert_eq!(by_number.customer_id, mario_rossi.id);
+    assert_eq!(by_number.display_name, "Mario Rossi");
+
+    // His wife shares the home phone: the number no longer says who calls; the PIN does.
+    let mut lucia = mario();
+    lucia.display_name = "Lucia Rossi".into();
+    lucia.given_name = Some("Lucia".into());
+    lucia.tax_code = None;
+    lucia.emails.clear();
+    lucia.pin = Some(wire::PinChange {
+        change: Some(pin_change::Change::Set("97531".into())),
+    });
+    let lucia = anna
+        .create_customer(wire::CreateCustomerRequest {
+            customer: Some(lucia),
+        })
+        .await
+        .expect("a second customer on the number")
+        .into_inner();
+    let shared = refused(engine.identify_caller(identify("0551234567", None)).await);
+    assert_eq!(shared.code(), Code::NotFound);
+    for (pin, who) in [("2468", mario_rossi.id), ("97531", lucia.id)] {
+        let found = engine
+            .identify_caller(identify("+39 055 1234567", Some(pin)))
+            .await
+            .expect("the PIN picks the caller")
+            .into_inner();
+        assert_eq!(found.customer_id, who);
+    }
+
+    // A wrong PIN, a PIN from an unknown number and a withheld number read the same.
+    let mut answers = Vec::new();
+    for (number, pin) in [
+        ("+390551234567", Some("1111")),
+        ("+390699999999", Some("2468")),
+        ("", Some("2468")),
+        ("", None),
+        ("+390699999999", None),
+    ] {
+        let status = refused(engine.identify_caller(identify(number, pin)).await);
+        answers.push((status.code(), status.message().to_owned()));
+    }
+    assert!(answers.iter().all(|a| *a == answers[0]), "{answers:?}");
+    assert_eq!(answers[0].0, Code::NotFound);
+
+    // Staff may not use the IVR's door.
+    let staff = refused(anna.identify_caller(identify("+390551234567", None)).await);
+    assert_eq!(staff.code(), Code::PermissionDenied);
+    crm.stop().await.expect("clean shutdown");
+}

@@ -63,6 +63,16 @@ pub async fn connect(url: impl Into<String>, token: Option<String>) -> Result<Cl
     Ok(with_channel(channel, BearerToken::new(token)?))
 }
 
+/// Like [`connect`], but connects on first use and reconnects after failures (the engine may
+/// start before the CRM). Every call times out after [`crate::CtiClient::REQUEST_TIMEOUT`].
+pub fn connect_lazy(url: impl Into<String>, token: Option<String>) -> Result<Client, ClientError> {
+    let channel = tonic::transport::Endpoint::from_shared(url.into())?
+        .connect_timeout(crate::CtiClient::CONNECT_TIMEOUT)
+        .timeout(crate::CtiClient::REQUEST_TIMEOUT)
+        .connect_lazy();
+    Ok(with_channel(channel, BearerToken::new(token)?))
+}
+
 /// The client over an existing channel.
 pub fn with_channel(channel: GrpcChannel, token: BearerToken) -> Client {
     crm_client::CrmClient::with_interceptor(channel, token)

@@ -57,7 +57,9 @@ pub(crate) async fn run(
         prompts,
         config,
         media_seed,
+        directory,
     } = engine;
+    let (lookup_tx, mut lookup_rx) = mpsc::unbounded_channel();
     let grace = config.shutdown_grace;
     let (media_tx, mut media_rx) = mpsc::unbounded_channel();
     let mut media = MediaManager::new(config.media_ip, prompts, media_tx, media_seed);
@@ -97,6 +99,36 @@ pub(crate) async fn run(
                 }
                 Output::Registrations { aor, bindings } => {
                     durable.registrations.push((aor, bindings));
+                }
+                Output::IdentifyCaller {
+                    lookup,
+                    number,
+                    pin,
+                } => {
+                    // Not a fact: nothing waits for the outbox. Each look-up is a task of its
+                    // own; the core gives up on it after IDENTIFY_TIMEOUT anyway.
+                    if !directory.is_configured() {
+                        core.handle_identified(Instant::now(), lookup, None);
+                    } else if let Some(slot) = directory.slot() {
+                        let directory = directory.clone();
+                        let answers = lookup_tx.clone();
+                        tokio::spawn(async move {
+                            let found = tokio::time::timeout(
+                                call_control::IDENTIFY_TIMEOUT,
+                                directory.identify(number, pin),
+                            )
+                            .await
+                            .unwrap_or(None);
+                            drop(slot);
+                            let _ = answers.send((lookup, found));
+                        });
+                    } else {
+                        warn!(
+                            in_flight = crate::directory::MAX_LOOKUPS_IN_FLIGHT,
+                            "too many caller look-ups in flight: the caller goes on as a guest"
+                        );
+                        core.handle_identified(Instant::now(), lookup, None);
+                    }
                 }
             }
         }
@@ -165,6 +197,9 @@ pub(crate) async fn run(
             },
             Some((leg, event)) = media_rx.recv() => {
                 core.handle_media_event(Instant::now(), leg, event);
+            }
+            Some((lookup, found)) = lookup_rx.recv() => {
+                core.handle_identified(Instant::now(), lookup, found);
             }
             changed = committed.changed() => {
                 if changed.is_err() {

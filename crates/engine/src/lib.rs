@@ -24,6 +24,7 @@
 //! ```
 
 pub mod cti;
+pub mod directory;
 mod driver;
 pub mod durable_state;
 pub mod media_driver;
@@ -110,6 +111,7 @@ pub struct Engine {
     prompts: Arc<Mutex<PromptLibrary>>,
     config: EngineConfig,
     media_seed: u64,
+    directory: directory::Directory,
 }
 
 impl Engine {
@@ -141,7 +143,14 @@ impl Engine {
             prompts: Arc::new(Mutex::new(assets.prompts)),
             config,
             media_seed,
+            directory: directory::Directory::none(),
         })
+    }
+
+    /// Where the IVR identifies callers (`identify ani`, `identify pin`); without one, every
+    /// caller is a guest.
+    pub fn set_directory(&mut self, directory: directory::Directory) {
+        self.directory = directory;
     }
 
     pub fn sip_addr(&self) -> SocketAddr {

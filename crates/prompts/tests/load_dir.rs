@@ -218,6 +218,7 @@ fn shipped_prompts_all_load() {
         "personnel_menu",
         "invalid_choice",
         "goodbye",
+        "enter_pin",
         "identify_failed",
         "please_hold",
         "queue_position",

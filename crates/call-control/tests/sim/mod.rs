@@ -50,6 +50,8 @@ pub struct Drained {
     /// ACD journal entries with their wall times.
     pub journal: Vec<(call_control::acd::JournalEntry, i64)>,
     pub registrations: Vec<(String, Vec<call_control::StoredBinding>)>,
+    /// Caller look-ups asked for: the id to answer, the number and the PIN.
+    pub lookups: Vec<(call_control::LookupId, Option<String>, Option<String>)>,
 }
 
 impl Drained {
@@ -136,6 +138,9 @@ pub struct Sim {
     pub core: CallControl,
     pub legs: FakeLegs,
     pub now: Instant,
+    /// Answer every caller look-up at once with "nobody", as a driver without a customer
+    /// directory does (the default); `false` leaves them to the test.
+    pub answer_lookups: bool,
 }
 
 impl Sim {
@@ -144,13 +149,19 @@ impl Sim {
     }
 
     pub fn with(config: EngineConfig) -> Sim {
+        Sim::with_script(config, script())
+    }
+
+    /// A world whose IVR runs `script` instead of the shipped one.
+    pub fn with_script(config: EngineConfig, script: Arc<ivr::Script>) -> Sim {
         let now = Instant::now();
         let clock = Arc::new(ManualClock::new(1_795_000_000_000));
-        let core = CallControl::new(config, script(), clock, now).unwrap();
+        let core = CallControl::new(config, script, clock, now).unwrap();
         Sim {
             core,
             legs: FakeLegs::default(),
             now,
+            answer_lookups: true,
         }
     }
 
@@ -178,6 +189,17 @@ impl Sim {
                 Output::Fact(f) => d.facts.push(*f),
                 Output::AcdJournal { entry, at_unix_ms } => d.journal.push((entry, at_unix_ms)),
                 Output::Registrations { aor, bindings } => d.registrations.push((aor, bindings)),
+                Output::IdentifyCaller {
+                    lookup,
+                    number,
+                    pin,
+                } => {
+                    d.lookups
+                        .push((lookup, number, pin.map(common::Pii::into_inner)));
+                    if self.answer_lookups {
+                        self.core.handle_identified(self.now, lookup, None);
+                    }
+                }
             }
         }
         d
@@ -192,6 +214,19 @@ impl Sim {
     pub fn send_msg(&mut self, from: &str, bytes: Vec<u8>) -> Drained {
         self.core
             .handle_datagram(self.now, from.parse().unwrap(), &bytes);
+        self.drain()
+    }
+
+    pub fn identified(
+        &mut self,
+        lookup: call_control::LookupId,
+        customer: Option<(&str, &str)>,
+    ) -> Drained {
+        let customer = customer.map(|(id, name)| ivr::Customer {
+            id: id.into(),
+            display_name: common::Pii::new(name.into()),
+        });
+        self.core.handle_identified(self.now, lookup, customer);
         self.drain()
     }
 
@@ -216,6 +251,7 @@ impl Sim {
             all.facts.extend(d.facts);
             all.journal.extend(d.journal);
             all.registrations.extend(d.registrations);
+            all.lookups.extend(d.lookups);
         }
         self.now = end;
         all

@@ -198,6 +198,7 @@ impl Crm {
         let mut config = crm::CrmConfig::new(credential);
         config.clock = clock.clone();
         config.auth.hash_cost = HashCost::cheap_for_tests();
+        config.desk_session_check = std::time::Duration::from_millis(200);
         tweak(&mut config.auth);
         let task = tokio::spawn(crm::serve(store, config, grpc, http, async {
             let _ = stopped.await;
