@@ -155,34 +155,32 @@ async fn outbox_cost(calls: u64, fsync: Duration) {
     }
 }
 
-/// A CRM on loopback over `store`; returns its CTI client and a stop handle.
+const TOKEN: &str = "bench-credential-0123456789abcdef";
+
+/// A CRM on loopback over `store`; returns its CTI client, its gRPC URL and a stop handle.
 async fn start_crm<
     S: ServiceRequestStore + crm_store::UserStore + crm_store::CaseStore + crm_store::CustomerStore,
 >(
     store: S,
 ) -> (
     cti_proto::CtiClient,
+    String,
     tokio::sync::oneshot::Sender<()>,
     tokio::task::JoinHandle<Result<(), crm::ServeError>>,
 ) {
-    const TOKEN: &str = "bench-credential-0123456789abcdef";
     let grpc = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let http = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", grpc.local_addr().unwrap());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let crm = tokio::spawn(crm::serve(
-        store,
-        crm::CrmConfig::new(crm::ServiceCredential::new(TOKEN).unwrap()),
-        grpc,
-        http,
-        async {
-            let _ = stopped.await;
-        },
-    ));
-    let client = cti_proto::CtiClient::connect(url, Some(TOKEN.into()))
+    let mut config = crm::CrmConfig::new(crm::ServiceCredential::new(TOKEN).unwrap());
+    config.auth.hash_cost = crm::auth::HashCost::cheap_for_tests();
+    let crm = tokio::spawn(crm::serve(store, config, grpc, http, async {
+        let _ = stopped.await;
+    }));
+    let client = cti_proto::CtiClient::connect(url.clone(), Some(TOKEN.into()))
         .await
         .unwrap();
-    (client, stop, crm)
+    (client, url, stop, crm)
 }
 
 /// New calls' first facts over the CRM's gRPC CTI service, as an engine sends them, from
@@ -195,7 +193,7 @@ async fn sr_open_rate<
     calls: u64,
 ) {
     let concurrency = 64u64;
-    let (client, stop, crm) = start_crm(store).await;
+    let (client, _, stop, crm) = start_crm(store).await;
     let t = Instant::now();
     let mut handles = Vec::new();
     for task in 0..concurrency {
@@ -231,12 +229,88 @@ async fn sr_open_rate<
     let _ = crm.await;
 }
 
+/// Operators watching their desks while the engine offers calls at `rate`: how long from the
+/// engine sending the offer to the pop (SR, identified customer, their recent SRs) arriving on
+/// the operator's gRPC desk stream; and the engine's own answer time for comparison.
 async fn screen_pops(offers: u64, rate: u64) {
+    const OPERATORS: usize = 20;
+    const CUSTOMERS: usize = 1000;
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(dir.path().join("crm.db"), Arc::new(SystemClock))
         .await
         .unwrap();
-    let (client, stop, crm) = start_crm(store).await;
+    let people = (0..OPERATORS)
+        .map(|n| crm::auth::ConfiguredUser {
+            login: format!("op{n:02}"),
+            name: format!("Operator {n}"),
+            roles: crm_store::Roles::only(crm_store::StaffRole::Operator).unwrap(),
+            enabled: true,
+            password: crm::auth::ConfiguredPassword::Clear(crm::auth::Password::new(
+                "bench-password-1234",
+            )),
+        })
+        .collect();
+    crm::auth::apply_configured_users(&store, people, crm::auth::HashCost::cheap_for_tests())
+        .await
+        .unwrap();
+    let plan = NumberingPlan::italy();
+    let drafts = (0..CUSTOMERS)
+        .map(|n| crm_store::CustomerDraft {
+            party: crm_store::Party::Person {
+                given_name: None,
+                family_name: Some(common::Pii::new("Rossi".into())),
+                tax_code: None,
+            },
+            display_name: common::Pii::new(format!("Customer {n}")),
+            phones: vec![crm_store::PhoneDraft {
+                label: "home".into(),
+                number: common::Pii::new(format!("+3905510{n:05}")),
+            }],
+            emails: Vec::new(),
+            guest: false,
+            pin: Default::default(),
+        })
+        .collect();
+    use crm_store::CustomerStore;
+    let customers = store.import_customers(drafts, &plan).await.unwrap();
+    let (client, url, stop, crm) = start_crm(store).await;
+
+    // Every operator logs in and watches their desk.
+    let sent: Arc<dashmap::DashMap<String, Instant>> = Arc::new(dashmap::DashMap::new());
+    let (popped_tx, mut popped) = tokio::sync::mpsc::unbounded_channel();
+    for n in 0..OPERATORS {
+        let mut anonymous = cti_proto::crm::connect(url.clone(), None).await.unwrap();
+        let token = anonymous
+            .login(cti_proto::crm::LoginRequest {
+                login: format!("op{n:02}"),
+                password: "bench-password-1234".into(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .token;
+        let mut desk = cti_proto::crm::connect(url.clone(), Some(token))
+            .await
+            .unwrap()
+            .watch_desk(cti_proto::crm::WatchDeskRequest::default())
+            .await
+            .unwrap()
+            .into_inner();
+        let sent = sent.clone();
+        let popped_tx = popped_tx.clone();
+        tokio::spawn(async move {
+            while let Ok(Some(event)) = desk.message().await {
+                if let Some(cti_proto::crm::desk_event::Event::Offered(pop)) = event.event
+                    && let Some((_, at)) = sent.remove(&pop.call_id)
+                {
+                    let complete = pop.customer.is_some_and(|c| !c.recent_requests.is_empty());
+                    let _ = popped_tx.send((at.elapsed(), complete));
+                }
+            }
+        });
+    }
+    drop(popped_tx);
+
     let interval = Duration::from_secs_f64(1.0 / rate as f64);
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
@@ -246,44 +320,69 @@ async fn screen_pops(offers: u64, rate: u64) {
         ticker.tick().await;
         let client = client.clone();
         let tx = tx.clone();
+        let sent = sent.clone();
+        let customer = customers[n as usize % CUSTOMERS].0;
         tokio::spawn(async move {
-            let sent = Instant::now();
+            let call_id = format!("pop-{n:08}");
+            let start = Instant::now();
+            sent.insert(call_id.clone(), start);
             let result = client
                 .report_call_offered(cti_proto::CallOffered {
-                    call_id: format!("pop-{n:08}"),
-                    caller_number: "0551234567".into(),
-                    caller_number_e164: Some("+390551234567".into()),
+                    call_id,
+                    caller_number: format!("05510{:05}", n as usize % CUSTOMERS),
+                    caller_number_e164: Some(format!("+3905510{:05}", n as usize % CUSTOMERS)),
                     dialled_number: "800123456".into(),
                     channel: "phone".into(),
                     ivr_data: vec![cti_proto::IvrDatum::new("service_area", "technology")],
                     queue: "technology".into(),
                     waited_ms: 5_000,
-                    agent_id: "1001".into(),
+                    agent_id: format!("op{:02}", n as usize % OPERATORS),
                     offered_at_unix_ms: 1_795_000_000_000,
-                    customer_id: None,
+                    customer_id: Some(customer.to_string()),
                 })
                 .await;
-            let _ = tx.send((sent.elapsed(), result.is_ok()));
+            let _ = tx.send((start.elapsed(), result.is_ok()));
         });
     }
     drop(tx);
-    let mut latencies = Vec::new();
+    let mut acks = Vec::new();
     let mut failed = 0;
     while let Some((latency, ok)) = rx.recv().await {
-        latencies.push(latency);
+        acks.push(latency);
         failed += usize::from(!ok);
     }
     let elapsed = t.elapsed();
-    latencies.sort();
-    println!("\n## Screen pop: engine → CRM (gRPC, SR opened and returned), SQLite store");
-    println!("| offers | offered rate | achieved | failed | p50 | p99 | max |");
-    println!("|---|---|---|---|---|---|---|");
+    // The pops still on their way, then every desk stream ends with the CRM.
+    let mut pops = Vec::new();
+    let mut complete = 0;
+    let wait = Instant::now() + Duration::from_secs(10);
+    while pops.len() < offers as usize - failed && Instant::now() < wait {
+        match tokio::time::timeout(Duration::from_secs(1), popped.recv()).await {
+            Ok(Some((latency, whole))) => {
+                pops.push(latency);
+                complete += usize::from(whole);
+            }
+            _ => break,
+        }
+    }
+    acks.sort();
+    pops.sort();
     println!(
-        "| {offers} | {rate}/s | {:.0}/s | {failed} | {:.1} ms | {:.1} ms | {:.1} ms |",
+        "\n## Screen pop: engine offer → operator's desk stream (gRPC WatchDesk), SQLite store, {OPERATORS} operators watching, {CUSTOMERS} customers"
+    );
+    println!(
+        "| offers | offered rate | achieved | failed | pops received (with customer and recent SRs) | pop p50 | pop p99 | pop max | engine's answer p50 / p99 |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|");
+    println!(
+        "| {offers} | {rate}/s | {:.0}/s | {failed} | {} ({complete}) | {:.1} ms | {:.1} ms | {:.1} ms | {:.1} / {:.1} ms |",
         offers as f64 / elapsed.as_secs_f64(),
-        ms(percentile(&latencies, 0.5)),
-        ms(percentile(&latencies, 0.99)),
-        ms(latencies.last().copied().unwrap_or_default())
+        pops.len(),
+        ms(percentile(&pops, 0.5)),
+        ms(percentile(&pops, 0.99)),
+        ms(pops.last().copied().unwrap_or_default()),
+        ms(percentile(&acks, 0.5)),
+        ms(percentile(&acks, 0.99)),
     );
     let _ = stop.send(());
     let _ = crm.await;
