@@ -559,10 +559,13 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         ..config.engine.clone()
     };
     let (delivery_stop, delivery_rx) = watch::channel(false);
+    let (live_views, live_rx) = watch::channel(None);
+    tokio::spawn(engine::live::publish(client.clone(), live_rx));
     let delivery = tokio::spawn(engine::cti::deliver(outbox.clone(), client, delivery_rx));
     let mut engine = Engine::bind(engine_config, config.sip_listen, assets, clock).await?;
     engine.restore(&outbox).await?;
     engine.set_directory(directory);
+    engine.set_live_view(live_views);
     let sip_addr = engine.sip_addr();
     info!(%sip_addr, "sip listening (udp)");
     let engine_stop = stop_signal(stop_rx);

@@ -39,6 +39,18 @@ const REDACTED: &[&str] = &[
     ".centralino.crm.v1.SearchCustomersRequest",
 ];
 
+/// Messages that are also JSON (serde `Serialize`) as they are: the live view, which the CRM
+/// serves to browsers over SSE exactly as the engine sends it.
+const JSON: &[&str] = &[
+    ".centralino.cti.v1.LiveView",
+    ".centralino.cti.v1.QueueLive",
+    ".centralino.cti.v1.WaitingCaller",
+    ".centralino.cti.v1.OperatorCounts",
+    ".centralino.cti.v1.DayFigures",
+    ".centralino.cti.v1.ServiceLevel",
+    ".centralino.cti.v1.OperatorLive",
+];
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR")?);
     let proto_dir = manifest_dir.join("../../proto");
@@ -54,8 +66,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         out_dir.join("cti_descriptor.bin"),
         prost::Message::encode_to_vec(&descriptors),
     )?;
-    tonic_prost_build::configure()
-        .skip_debug(REDACTED.iter().copied())
-        .compile_fds(descriptors)?;
+    let mut builder = tonic_prost_build::configure().skip_debug(REDACTED.iter().copied());
+    for message in JSON {
+        builder = builder.message_attribute(*message, "#[derive(serde::Serialize)]");
+    }
+    builder.compile_fds(descriptors)?;
     Ok(())
 }

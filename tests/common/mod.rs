@@ -1203,8 +1203,9 @@ pub async fn wait_for_service_request(
     );
 }
 
-/// An operator's desk as their browser sees it: `GET /api/v1/desk/events` (SSE), read by a
-/// thread of its own that keeps every event (`event:` name and `data:` JSON) until the
+/// A server-sent event stream as a browser page reads it (an operator's desk,
+/// `GET /api/v1/desk/events`; the supervisor's board, `GET /api/v1/supervisor/live`), read
+/// by a thread of its own that keeps every event (`event:` name and `data:` JSON) until the
 /// stream ends.
 pub struct DeskWatcher {
     events: Arc<Mutex<Vec<(String, serde_json::Value)>>>,
@@ -1213,12 +1214,17 @@ pub struct DeskWatcher {
 impl DeskWatcher {
     /// Logs in as `who` and opens their desk stream.
     pub fn open(http: SocketAddr, who: (&str, &str)) -> DeskWatcher {
+        Self::open_path(http, who, "/api/v1/desk/events")
+    }
+
+    /// Logs in as `who` and opens the event stream at `path`.
+    pub fn open_path(http: SocketAddr, who: (&str, &str), path: &str) -> DeskWatcher {
         let token = http_login(http, who).expect("the operator logs in");
         let mut stream =
             TcpStream::connect_timeout(&http, Duration::from_secs(5)).expect("connect");
         write!(
             stream,
-            "GET /api/v1/desk/events HTTP/1.1\r\nHost: {http}\r\nAuthorization: Bearer {token}\r\n\
+            "GET {path} HTTP/1.1\r\nHost: {http}\r\nAuthorization: Bearer {token}\r\n\
              Accept: text/event-stream\r\n\r\n"
         )
         .expect("request sent");
@@ -1245,6 +1251,27 @@ impl DeskWatcher {
     /// Every event so far.
     pub fn events(&self) -> Vec<(String, serde_json::Value)> {
         self.events.lock().expect("not poisoned").clone()
+    }
+
+    /// Waits until an event satisfies `test`, and returns its data.
+    pub async fn wait_until(
+        &self,
+        what: &str,
+        timeout: Duration,
+        test: impl Fn(&str, &serde_json::Value) -> bool,
+    ) -> serde_json::Value {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some((_, data)) = self.events().into_iter().find(|(n, d)| test(n, d)) {
+                return data;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{what}: not seen within {timeout:?}; last events: {:#?}",
+                self.events().into_iter().rev().take(3).collect::<Vec<_>>()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     /// Waits for the first event named `name` whose `call_id` is `call_id`.

@@ -19,6 +19,7 @@ use crate::CrmError;
 use crate::auth::ServiceCredential;
 use crate::batch::FactBatcher;
 use crate::desk::{self, DeskCall, DeskEvent, DeskEventKind, Desks};
+use crate::live::LiveBoard;
 
 /// What an operator's desk hears of a call fact.
 enum DeskFact {
@@ -42,6 +43,8 @@ enum DeskFact {
 pub struct CtiService<S> {
     facts: FactBatcher,
     desk_facts: mpsc::Sender<(DeskFact, ServiceRequest)>,
+    desks: Arc<Desks>,
+    board: Arc<LiveBoard>,
     _store: std::marker::PhantomData<S>,
 }
 
@@ -53,12 +56,19 @@ impl<S: ServiceRequestStore + CustomerStore> CtiService<S> {
     /// Must be called inside a tokio runtime: it starts the task that group-commits facts and
     /// the one that tells the operators watching `desks` (screen pops, calls connected and
     /// ended), in the order the facts came, without holding up the engine's answers.
-    pub fn new(store: Arc<S>, desks: Arc<Desks>, plan: NumberingPlan) -> Self {
+    pub fn new(
+        store: Arc<S>,
+        desks: Arc<Desks>,
+        board: Arc<LiveBoard>,
+        plan: NumberingPlan,
+    ) -> Self {
         let (desk_facts, queued) = mpsc::channel(DESK_QUEUE);
-        tokio::spawn(tell_desks(store.clone(), desks, plan, queued));
+        tokio::spawn(tell_desks(store.clone(), desks.clone(), plan, queued));
         Self {
             facts: FactBatcher::start(store),
             desk_facts,
+            desks,
+            board,
             _store: std::marker::PhantomData,
         }
     }
@@ -82,7 +92,7 @@ impl<S: ServiceRequestStore + CustomerStore> CtiService<S> {
     ) -> InterceptedService<CtiServer<Self>, ServiceCredential> {
         InterceptedService::new(
             CtiServer::new(self)
-                .max_decoding_message_size(cti_proto::MAX_MESSAGE_BYTES)
+                .max_decoding_message_size(cti_proto::MAX_LIVE_VIEW_BYTES)
                 .max_encoding_message_size(cti_proto::MAX_MESSAGE_BYTES),
             credential,
         )
@@ -195,6 +205,26 @@ impl<S: ServiceRequestStore + CustomerStore> Cti for CtiService<S> {
             .await?;
         self.to_desk(fact, &opened);
         Ok(Response::new(ack(&opened)))
+    }
+
+    async fn publish_live_view(
+        &self,
+        request: Request<proto::LiveView>,
+    ) -> Result<Response<proto::LiveViewAck>, Status> {
+        let view = request.into_inner();
+        let at_unix_ms = view.at_unix_ms;
+        let changed = self.board.publish(view)?;
+        for state in changed {
+            let operator = state.operator.clone();
+            self.desks.publish(
+                &operator,
+                DeskEvent {
+                    at_unix_ms,
+                    kind: DeskEventKind::StateChanged(state),
+                },
+            );
+        }
+        Ok(Response::new(proto::LiveViewAck {}))
     }
 
     async fn report_call_ended(

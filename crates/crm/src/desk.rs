@@ -55,6 +55,8 @@ pub enum DeskEventKind {
     Ended(DeskCall),
     /// The watcher fell behind: this many events were dropped before the next one.
     Lagged { missed: u64 },
+    /// The operator's state changed (as the engine's live view says).
+    StateChanged(cti_proto::OperatorLive),
 }
 
 /// What the operator's screen shows as their phone rings.

@@ -27,12 +27,14 @@ use crate::grpc_auth::{Gate, source_address};
 use crate::grpc_paging::{PageToken, filter_digest, page_size, split_page};
 use crate::grpc_wire_cases as cases;
 use crate::grpc_wire_customers as customers;
+use crate::live::LiveBoard;
 
 /// The `centralino.crm.v1.Crm` service on top of a store.
 pub struct CrmGrpcService<S> {
     store: Arc<S>,
     gate: Gate<S>,
     desks: Arc<Desks>,
+    board: Arc<LiveBoard>,
     plan: Arc<NumberingPlan>,
     /// Reads "now" for the snapshot of SR lists.
     clock: Arc<dyn Clock>,
@@ -98,11 +100,13 @@ where
         plan: NumberingPlan,
         clock: Arc<dyn Clock>,
         desks: Arc<Desks>,
+        board: Arc<LiveBoard>,
     ) -> Self {
         Self {
             store,
             gate: Gate::new(auth, credential),
             desks,
+            board,
             plan: Arc::new(plan),
             clock,
         }
@@ -575,6 +579,38 @@ where
         answer(result.await)
     }
 
+    type WatchLiveViewStream = std::pin::Pin<
+        Box<dyn tokio_stream::Stream<Item = Result<wire::LiveViewUpdate, Status>> + Send + 'static>,
+    >;
+
+    async fn watch_live_view(
+        &self,
+        request: Request<wire::WatchLiveViewRequest>,
+    ) -> Answer<Self::WatchLiveViewStream> {
+        let result = async {
+            let principal = self.gate.staff(&request).await?;
+            if !principal.has(crm_store::StaffRole::Supervisor) {
+                return Err(CrmError::Forbidden);
+            }
+            let token = Gate::<S>::token(&request)?;
+            let updates = self
+                .board
+                .follow(self.gate.shared_authenticator(), token)
+                .ok_or(CrmError::ShuttingDown)?;
+            let stream = tokio_stream::StreamExt::map(
+                tokio_stream::wrappers::ReceiverStream::new(updates),
+                |update| {
+                    Ok(wire::LiveViewUpdate {
+                        view: Some((*update.view).clone()),
+                        stale: update.stale,
+                    })
+                },
+            );
+            Ok(Box::pin(stream) as Self::WatchLiveViewStream)
+        };
+        answer(result.await)
+    }
+
     async fn identify_caller(
         &self,
         request: Request<wire::IdentifyCallerRequest>,
@@ -805,6 +841,7 @@ fn desk_event(event: &DeskEvent) -> wire::DeskEvent {
         DeskEventKind::Connected(c) => Event::Connected(call(c)),
         DeskEventKind::Ended(c) => Event::Ended(call(c)),
         DeskEventKind::Lagged { missed } => Event::Lagged(wire::StreamLagged { missed: *missed }),
+        DeskEventKind::StateChanged(state) => Event::State(state.clone()),
     };
     wire::DeskEvent {
         at_unix_ms: event.at_unix_ms,

@@ -58,6 +58,8 @@ pub struct ApiState<S> {
     pub numbering_plan: Arc<NumberingPlan>,
     /// The operators' desks the CTI publishes on (`GET /api/v1/desk/events`).
     pub desks: Arc<crate::desk::Desks>,
+    /// The ACD live, for supervisors (`GET /api/v1/supervisor/live`).
+    pub board: Arc<crate::live::LiveBoard>,
     sessions: Sessions,
 }
 
@@ -70,8 +72,15 @@ impl<S: UserStore> ApiState<S> {
             auth,
             numbering_plan: Arc::new(NumberingPlan::italy()),
             desks: crate::desk::Desks::new(),
+            board: crate::live::LiveBoard::new(crate::desk::SESSION_CHECK),
             sessions,
         }
+    }
+
+    /// Serves this live board (the one the CTI service feeds).
+    pub fn with_live_board(mut self, board: Arc<crate::live::LiveBoard>) -> Self {
+        self.board = board;
+        self
     }
 
     /// Serves these desks (the ones the CTI service publishes on).
@@ -93,6 +102,7 @@ impl<S> Clone for ApiState<S> {
             auth: self.auth.clone(),
             numbering_plan: self.numbering_plan.clone(),
             desks: self.desks.clone(),
+            board: self.board.clone(),
             sessions: self.sessions.clone(),
         }
     }

@@ -33,6 +33,7 @@ mod grpc_paging;
 mod grpc_wire_cases;
 mod grpc_wire_customers;
 pub mod http;
+pub mod live;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -126,6 +127,7 @@ pub async fn serve<S: ServiceRequestStore + UserStore + CaseStore + CustomerStor
 ) -> Result<(), ServeError> {
     let store = Arc::new(store);
     let desks = desk::Desks::with_session_check(config.desk_session_check);
+    let board = live::LiveBoard::new(config.desk_session_check);
     let auth = auth::Authenticator::new(store.clone(), config.auth, config.clock.clone())
         .await
         .map_err(ServeError::Auth)?;
@@ -133,7 +135,8 @@ pub async fn serve<S: ServiceRequestStore + UserStore + CaseStore + CustomerStor
     let api = http::router(
         http::ApiState::new(store.clone(), auth.clone())
             .with_numbering_plan(config.numbering_plan.clone())
-            .with_desks(desks.clone()),
+            .with_desks(desks.clone())
+            .with_live_board(board.clone()),
     );
     let crm_service = CrmGrpcService::new(
         store.clone(),
@@ -142,6 +145,7 @@ pub async fn serve<S: ServiceRequestStore + UserStore + CaseStore + CustomerStor
         config.numbering_plan.clone(),
         config.clock,
         desks.clone(),
+        board.clone(),
     );
     let grpc_addr = grpc_listener.local_addr().ok();
     let http_addr = http_listener.local_addr().ok();
@@ -172,8 +176,13 @@ pub async fn serve<S: ServiceRequestStore + UserStore + CaseStore + CustomerStor
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
         .add_service(
-            CtiService::new(store.clone(), desks.clone(), config.numbering_plan.clone())
-                .into_server(config.credential),
+            CtiService::new(
+                store.clone(),
+                desks.clone(),
+                board.clone(),
+                config.numbering_plan.clone(),
+            )
+            .into_server(config.credential),
         )
         .add_service(crm_service.into_server())
         .serve_with_incoming_shutdown(
@@ -201,6 +210,7 @@ pub async fn serve<S: ServiceRequestStore + UserStore + CaseStore + CustomerStor
             let _ = stop.send(true);
             // Desk streams never end on their own: end them, or graceful shutdown waits.
             desks.close();
+            board.close();
             servers.await
         }
     };

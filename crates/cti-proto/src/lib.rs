@@ -53,7 +53,8 @@ pub use v1::cti_client;
 pub use v1::cti_server;
 pub use v1::{
     CallAnswered, CallArrived, CallFactAck, CallOffered, CallOutcome, CallRecord, CallStage,
-    EndReason, IvrDatum, ScreenPop, ServiceRequest, ServiceRequestState,
+    DayFigures, EndReason, IvrDatum, LiveView, OperatorCounts, OperatorLive, QueueLive, ScreenPop,
+    ServiceLevel, ServiceRequest, ServiceRequestState, WaitingCaller,
 };
 
 /// `crm.proto` imports `cti.proto`: the generated code of `centralino.crm.v1` names the CTI's
@@ -69,8 +70,14 @@ pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("cti_
 /// The default channel of a call, used when a message leaves `channel` empty.
 pub const CHANNEL_PHONE: &str = "phone";
 
-/// Largest message either side accepts (the limits in `cti.proto` fit far below it).
+/// Largest message either side accepts (the limits in `cti.proto` fit far below it), but
+/// for the live view.
 pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
+
+/// Largest live view the CRM accepts (`PublishLiveView`): about 5,000 operators and 500
+/// queues with their first waiting callers. The CTI server decodes up to this; every call
+/// fact is still checked against its own field limits.
+pub const MAX_LIVE_VIEW_BYTES: usize = 1024 * 1024;
 
 impl IvrDatum {
     pub fn new(key: impl Into<String>, value: impl Into<String>) -> Self {
@@ -359,6 +366,13 @@ impl CtiClient {
             .report_call_ended(record)
             .await?
             .into_inner())
+    }
+
+    /// The ACD as it is now, for supervisors and the operators' desks. Not a fact: the latest
+    /// replaces the earlier ones.
+    pub async fn publish_live_view(&self, view: LiveView) -> Result<(), tonic::Status> {
+        self.inner.clone().publish_live_view(view).await?;
+        Ok(())
     }
 }
 

@@ -58,7 +58,13 @@ pub(crate) async fn run(
         config,
         media_seed,
         directory,
+        live,
     } = engine;
+    // The live view: due after a change (at most every MIN_INTERVAL) or every MAX_INTERVAL.
+    let mut live_changed = true;
+    let mut live_sent = Instant::now()
+        .checked_sub(crate::live::MAX_INTERVAL)
+        .unwrap_or_else(Instant::now);
     let (lookup_tx, mut lookup_rx) = mpsc::unbounded_channel();
     let grace = config.shutdown_grace;
     let (media_tx, mut media_rx) = mpsc::unbounded_channel();
@@ -91,6 +97,7 @@ pub(crate) async fn run(
                 }
                 Output::Fact(fact) => durable.facts.push(*fact),
                 Output::AcdJournal { entry, at_unix_ms } => {
+                    live_changed = true;
                     durable.journal.push(StoredJournalEntry {
                         seq: entry.seq,
                         at_unix_ms,
@@ -183,6 +190,31 @@ pub(crate) async fn run(
             }
         }
         let mut deadline = core.poll_timeout();
+        if let Some(views) = &live {
+            let now = Instant::now();
+            let every = if live_changed {
+                crate::live::MIN_INTERVAL
+            } else {
+                crate::live::MAX_INTERVAL
+            };
+            if now >= live_sent + every {
+                let view = crate::live::live_view(
+                    &config.node,
+                    common::Clock::now_unix_ms(&common::SystemClock),
+                    &core.acd_snapshot(now),
+                );
+                let _ = views.send(Some(view));
+                live_sent = now;
+                live_changed = false;
+            }
+            let next = live_sent
+                + if live_changed {
+                    crate::live::MIN_INTERVAL
+                } else {
+                    crate::live::MAX_INTERVAL
+                };
+            deadline = Some(deadline.map_or(next, |d| d.min(next)));
+        }
         if let Some(until) = draining_until {
             deadline = Some(deadline.map_or(until, |d| d.min(until)));
         }

@@ -27,6 +27,7 @@ pub mod cti;
 pub mod directory;
 mod driver;
 pub mod durable_state;
+pub mod live;
 pub mod media_driver;
 pub mod outbox;
 
@@ -112,6 +113,7 @@ pub struct Engine {
     config: EngineConfig,
     media_seed: u64,
     directory: directory::Directory,
+    live: Option<tokio::sync::watch::Sender<Option<cti_proto::LiveView>>>,
 }
 
 impl Engine {
@@ -144,7 +146,16 @@ impl Engine {
             config,
             media_seed,
             directory: directory::Directory::none(),
+            live: None,
         })
+    }
+
+    /// Where the ACD's live view goes (see [`live`]); without it, nowhere.
+    pub fn set_live_view(
+        &mut self,
+        views: tokio::sync::watch::Sender<Option<cti_proto::LiveView>>,
+    ) {
+        self.live = Some(views);
     }
 
     /// Where the IVR identifies callers (`identify ani`, `identify pin`); without one, every

@@ -6,6 +6,8 @@
 //!   "customer": {"customer", "recent_requests"} | null, "candidates": [...]}`
 //! * `connected`, `ended`: `{"at_unix_ms", "call_id", "service_request": {...}}`
 //! * `lagged`: `{"missed"}`
+//! * `state`: the operator's state, as in the live view: `{"operator", "state", "reason",
+//!   "in_state_ms", "idle_ms", "queues", "answered_today"}`
 //!
 //! `?operator=LOGIN` watches someone else's desk (supervisors only). A comment line every 15 s
 //! keeps proxies from closing a quiet stream.
@@ -29,7 +31,41 @@ use crate::auth::Staff;
 use crate::desk::{self, DeskEvent, DeskEventKind};
 
 pub(super) fn routes<S: ServiceRequestStore + UserStore>() -> Router<ApiState<S>> {
-    Router::new().route("/api/v1/desk/events", get(events::<S>))
+    Router::new()
+        .route("/api/v1/desk/events", get(events::<S>))
+        .route("/api/v1/supervisor/live", get(live::<S>))
+}
+
+/// `GET /api/v1/supervisor/live`: the ACD live for supervisors, as SSE: one `live` event with
+/// `{"view": <the live view>, "stale": bool}` at once and at every new view (about one a
+/// second, four at most).
+async fn live<S: ServiceRequestStore + UserStore>(
+    Staff(principal): Staff,
+    State(state): State<ApiState<S>>,
+    headers: HeaderMap,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, CrmError> {
+    if !principal.has(crm_store::StaffRole::Supervisor) {
+        return Err(CrmError::Forbidden);
+    }
+    let token = bearer(&headers).ok_or(CrmError::Unauthenticated(
+        crate::Unauthenticated::InvalidToken,
+    ))?;
+    let updates = state
+        .board
+        .follow(state.auth.clone(), token)
+        .ok_or(CrmError::ShuttingDown)?;
+    let stream = tokio_stream::StreamExt::map(
+        tokio_stream::wrappers::ReceiverStream::new(updates),
+        |update| {
+            let data = serde_json::to_string(&serde_json::json!({
+                "view": &*update.view,
+                "stale": update.stale,
+            }))
+            .unwrap_or_else(|_| "{}".to_owned());
+            Ok(Event::default().event("live").data(data))
+        },
+    );
+    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
 
 #[derive(Deserialize)]
@@ -115,6 +151,7 @@ fn sse_event(event: &DeskEvent) -> Event {
             "lagged",
             serde_json::to_string(&serde_json::json!({ "missed": missed })),
         ),
+        DeskEventKind::StateChanged(state) => ("state", serde_json::to_string(state)),
     };
     // Our own types always serialise; an empty object would still tell the client something
     // happened.
