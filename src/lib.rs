@@ -561,11 +561,19 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     let (delivery_stop, delivery_rx) = watch::channel(false);
     let (live_views, live_rx) = watch::channel(None);
     tokio::spawn(engine::live::publish(client.clone(), live_rx));
+    let command_client = client.clone();
     let delivery = tokio::spawn(engine::cti::deliver(outbox.clone(), client, delivery_rx));
     let mut engine = Engine::bind(engine_config, config.sip_listen, assets, clock).await?;
     engine.restore(&outbox).await?;
     engine.set_directory(directory);
     engine.set_live_view(live_views);
+    let (commands, driver_commands) = tokio::sync::mpsc::channel(engine::commands::QUEUE);
+    engine.set_commands(driver_commands);
+    tokio::spawn(engine::commands::follow(
+        command_client,
+        engine.node().to_owned(),
+        commands,
+    ));
     let sip_addr = engine.sip_addr();
     info!(%sip_addr, "sip listening (udp)");
     let engine_stop = stop_signal(stop_rx);

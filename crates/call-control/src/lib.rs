@@ -50,6 +50,7 @@
 
 mod call;
 mod caller;
+mod commands;
 pub mod config;
 pub mod events;
 mod operator;
@@ -72,6 +73,7 @@ use sip_transaction::{
 use tracing::warn;
 
 use crate::call::{Call, CallTimer, Side};
+pub use crate::commands::{CommandError, ForcedState, OperatorCommand};
 pub use crate::config::{AcdSettings, AgentConfig, EngineConfig};
 pub use crate::events::{
     CallArrived, CallFact, CallOffered, CallRecord, CallRef, LegId, LegOpened, LookupId,

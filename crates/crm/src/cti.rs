@@ -19,6 +19,7 @@ use crate::CrmError;
 use crate::auth::ServiceCredential;
 use crate::batch::FactBatcher;
 use crate::desk::{self, DeskCall, DeskEvent, DeskEventKind, Desks};
+use crate::engine_link::EngineLink;
 use crate::live::LiveBoard;
 
 /// What an operator's desk hears of a call fact.
@@ -45,6 +46,7 @@ pub struct CtiService<S> {
     desk_facts: mpsc::Sender<(DeskFact, ServiceRequest)>,
     desks: Arc<Desks>,
     board: Arc<LiveBoard>,
+    link: Arc<EngineLink>,
     _store: std::marker::PhantomData<S>,
 }
 
@@ -60,6 +62,7 @@ impl<S: ServiceRequestStore + CustomerStore> CtiService<S> {
         store: Arc<S>,
         desks: Arc<Desks>,
         board: Arc<LiveBoard>,
+        link: Arc<EngineLink>,
         plan: NumberingPlan,
     ) -> Self {
         let (desk_facts, queued) = mpsc::channel(DESK_QUEUE);
@@ -69,6 +72,7 @@ impl<S: ServiceRequestStore + CustomerStore> CtiService<S> {
             desk_facts,
             desks,
             board,
+            link,
             _store: std::marker::PhantomData,
         }
     }
@@ -225,6 +229,36 @@ impl<S: ServiceRequestStore + CustomerStore> Cti for CtiService<S> {
             );
         }
         Ok(Response::new(proto::LiveViewAck {}))
+    }
+
+    type FollowCommandsStream = std::pin::Pin<
+        Box<dyn tokio_stream::Stream<Item = Result<proto::EngineCommand, Status>> + Send + 'static>,
+    >;
+
+    async fn follow_commands(
+        &self,
+        request: Request<proto::FollowCommandsRequest>,
+    ) -> Result<Response<Self::FollowCommandsStream>, Status> {
+        let node = request.into_inner().node;
+        if node.len() > crm_store::limits::ID_LEN {
+            return Err(CrmError::InvalidArgument("node is at most 256 bytes").into());
+        }
+        let commands = self.link.follow(&node);
+        let stream =
+            tokio_stream::StreamExt::map(tokio_stream::wrappers::ReceiverStream::new(commands), Ok);
+        Ok(Response::new(Box::pin(stream)))
+    }
+
+    async fn report_command_result(
+        &self,
+        request: Request<proto::CommandResult>,
+    ) -> Result<Response<proto::CommandResultAck>, Status> {
+        let result = request.into_inner();
+        if result.refusal.len() > 1024 {
+            return Err(CrmError::InvalidArgument("refusal is at most 1024 bytes").into());
+        }
+        self.link.resolve(result);
+        Ok(Response::new(proto::CommandResultAck {}))
     }
 
     async fn report_call_ended(

@@ -42,6 +42,12 @@ pub enum CrmError {
     /// The CRM is shutting down: no new streams.
     #[error("the crm is shutting down")]
     ShuttingDown,
+    /// A command for the ACD cannot reach the engine (not connected, or no answer in time).
+    #[error("{0}")]
+    EngineUnavailable(&'static str),
+    /// The ACD refused a command, with its reason.
+    #[error("{0}")]
+    CommandRefused(String),
     #[error(transparent)]
     Password(#[from] crate::auth::PasswordError),
     #[error(transparent)]
@@ -134,8 +140,10 @@ impl CrmError {
             CrmError::UnsupportedMediaType => Kind::UnsupportedMediaType,
             CrmError::LockedOut { .. } => Kind::TooManyRequests,
             // Retrying later can succeed.
+            CrmError::CommandRefused(_) => Kind::Unprocessable,
             CrmError::Busy
             | CrmError::ShuttingDown
+            | CrmError::EngineUnavailable(_)
             | CrmError::Store(StoreError::Unavailable(_) | StoreError::Contention)
             | CrmError::Case(CaseError::Store(
                 StoreError::Unavailable(_) | StoreError::Contention,
@@ -151,7 +159,10 @@ impl CrmError {
     /// text otherwise (database messages stay in the log).
     fn public_message(&self) -> String {
         match self.kind() {
-            Kind::Unavailable => "service temporarily unavailable".to_owned(),
+            Kind::Unavailable => match self {
+                CrmError::EngineUnavailable(why) => (*why).to_owned(),
+                _ => "service temporarily unavailable".to_owned(),
+            },
             Kind::Internal => "internal error".to_owned(),
             _ => self.to_string(),
         }

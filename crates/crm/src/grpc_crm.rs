@@ -23,6 +23,7 @@ use tonic::{Request, Response, Status};
 use crate::CrmError;
 use crate::auth::{Authenticator, Password, Principal, ServiceCredential};
 use crate::desk::{self, DeskEvent, DeskEventKind, Desks};
+use crate::engine_link::{EngineLink, ask};
 use crate::grpc_auth::{Gate, source_address};
 use crate::grpc_paging::{PageToken, filter_digest, page_size, split_page};
 use crate::grpc_wire_cases as cases;
@@ -35,6 +36,7 @@ pub struct CrmGrpcService<S> {
     gate: Gate<S>,
     desks: Arc<Desks>,
     board: Arc<LiveBoard>,
+    link: Arc<EngineLink>,
     plan: Arc<NumberingPlan>,
     /// Reads "now" for the snapshot of SR lists.
     clock: Arc<dyn Clock>,
@@ -99,14 +101,14 @@ where
         credential: ServiceCredential,
         plan: NumberingPlan,
         clock: Arc<dyn Clock>,
-        desks: Arc<Desks>,
-        board: Arc<LiveBoard>,
+        live: crate::Live,
     ) -> Self {
         Self {
             store,
             gate: Gate::new(auth, credential),
-            desks,
-            board,
+            desks: live.desks,
+            board: live.board,
+            link: live.link,
             plan: Arc::new(plan),
             clock,
         }
@@ -607,6 +609,41 @@ where
                 },
             );
             Ok(Box::pin(stream) as Self::WatchLiveViewStream)
+        };
+        answer(result.await)
+    }
+
+    async fn set_operator_state(
+        &self,
+        request: Request<wire::SetOperatorStateRequest>,
+    ) -> Answer<wire::SetOperatorStateResponse> {
+        let result = async {
+            let principal = self.gate.staff(&request).await?;
+            let r = request.into_inner();
+            let action = match cti_proto::v1::OperatorAction::try_from(r.action) {
+                Ok(cti_proto::v1::OperatorAction::Unspecified) | Err(_) => {
+                    return Err(CrmError::InvalidArgument("action is missing or unknown"));
+                }
+                Ok(action) => action,
+            };
+            let command =
+                ask::operator_command(&principal, &r.operator, action, r.reason, r.queues)?;
+            self.link.send(command).await?;
+            Ok(wire::SetOperatorStateResponse {})
+        };
+        answer(result.await)
+    }
+
+    async fn set_queue_open(
+        &self,
+        request: Request<wire::SetQueueOpenRequest>,
+    ) -> Answer<wire::SetQueueOpenResponse> {
+        let result = async {
+            let principal = self.gate.staff(&request).await?;
+            let r = request.into_inner();
+            let command = ask::queue_command(&principal, &r.queue, r.open)?;
+            self.link.send(command).await?;
+            Ok(wire::SetQueueOpenResponse {})
         };
         answer(result.await)
     }

@@ -60,6 +60,8 @@ pub struct ApiState<S> {
     pub desks: Arc<crate::desk::Desks>,
     /// The ACD live, for supervisors (`GET /api/v1/supervisor/live`).
     pub board: Arc<crate::live::LiveBoard>,
+    /// Commands for the engine's ACD (operators' and supervisors' state changes).
+    pub link: Arc<crate::engine_link::EngineLink>,
     sessions: Sessions,
 }
 
@@ -73,8 +75,15 @@ impl<S: UserStore> ApiState<S> {
             numbering_plan: Arc::new(NumberingPlan::italy()),
             desks: crate::desk::Desks::new(),
             board: crate::live::LiveBoard::new(crate::desk::SESSION_CHECK),
+            link: crate::engine_link::EngineLink::new(),
             sessions,
         }
+    }
+
+    /// Sends ACD commands through this link (the one the engine follows).
+    pub fn with_engine_link(mut self, link: Arc<crate::engine_link::EngineLink>) -> Self {
+        self.link = link;
+        self
     }
 
     /// Serves this live board (the one the CTI service feeds).
@@ -103,6 +112,7 @@ impl<S> Clone for ApiState<S> {
             numbering_plan: self.numbering_plan.clone(),
             desks: self.desks.clone(),
             board: self.board.clone(),
+            link: self.link.clone(),
             sessions: self.sessions.clone(),
         }
     }

@@ -26,6 +26,7 @@ pub mod auth;
 mod batch;
 mod cti;
 pub mod desk;
+pub mod engine_link;
 mod error;
 mod grpc_auth;
 mod grpc_crm;
@@ -92,6 +93,15 @@ impl std::fmt::Debug for CrmConfig {
     }
 }
 
+/// What the CRM pushes and relays live: the operators' desks, the supervisors' board and the
+/// command link to the engine.
+#[derive(Debug, Clone)]
+pub(crate) struct Live {
+    pub(crate) desks: Arc<desk::Desks>,
+    pub(crate) board: Arc<live::LiveBoard>,
+    pub(crate) link: Arc<engine_link::EngineLink>,
+}
+
 /// Why the CRM service stopped without being asked to.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -128,6 +138,7 @@ pub async fn serve<S: ServiceRequestStore + UserStore + CaseStore + CustomerStor
     let store = Arc::new(store);
     let desks = desk::Desks::with_session_check(config.desk_session_check);
     let board = live::LiveBoard::new(config.desk_session_check);
+    let link = engine_link::EngineLink::new();
     let auth = auth::Authenticator::new(store.clone(), config.auth, config.clock.clone())
         .await
         .map_err(ServeError::Auth)?;
@@ -136,7 +147,8 @@ pub async fn serve<S: ServiceRequestStore + UserStore + CaseStore + CustomerStor
         http::ApiState::new(store.clone(), auth.clone())
             .with_numbering_plan(config.numbering_plan.clone())
             .with_desks(desks.clone())
-            .with_live_board(board.clone()),
+            .with_live_board(board.clone())
+            .with_engine_link(link.clone()),
     );
     let crm_service = CrmGrpcService::new(
         store.clone(),
@@ -144,8 +156,11 @@ pub async fn serve<S: ServiceRequestStore + UserStore + CaseStore + CustomerStor
         config.credential.clone(),
         config.numbering_plan.clone(),
         config.clock,
-        desks.clone(),
-        board.clone(),
+        Live {
+            desks: desks.clone(),
+            board: board.clone(),
+            link: link.clone(),
+        },
     );
     let grpc_addr = grpc_listener.local_addr().ok();
     let http_addr = http_listener.local_addr().ok();
@@ -180,6 +195,7 @@ pub async fn serve<S: ServiceRequestStore + UserStore + CaseStore + CustomerStor
                 store.clone(),
                 desks.clone(),
                 board.clone(),
+                link.clone(),
                 config.numbering_plan.clone(),
             )
             .into_server(config.credential),
@@ -211,6 +227,7 @@ pub async fn serve<S: ServiceRequestStore + UserStore + CaseStore + CustomerStor
             // Desk streams never end on their own: end them, or graceful shutdown waits.
             desks.close();
             board.close();
+            link.close();
             servers.await
         }
     };

@@ -368,6 +368,30 @@ impl CtiClient {
             .into_inner())
     }
 
+    /// Opens the stream of commands for the ACD (see `FollowCommands` in `cti.proto`).
+    pub async fn follow_commands(
+        &self,
+        node: &str,
+    ) -> Result<tonic::Streaming<v1::EngineCommand>, tonic::Status> {
+        Ok(self
+            .inner
+            .clone()
+            .follow_commands(v1::FollowCommandsRequest {
+                node: node.to_owned(),
+            })
+            .await?
+            .into_inner())
+    }
+
+    /// Answers one command of [`CtiClient::follow_commands`].
+    pub async fn report_command_result(
+        &self,
+        result: v1::CommandResult,
+    ) -> Result<(), tonic::Status> {
+        self.inner.clone().report_command_result(result).await?;
+        Ok(())
+    }
+
     /// The ACD as it is now, for supervisors and the operators' desks. Not a fact: the latest
     /// replaces the earlier ones.
     pub async fn publish_live_view(&self, view: LiveView) -> Result<(), tonic::Status> {

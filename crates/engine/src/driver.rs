@@ -59,7 +59,10 @@ pub(crate) async fn run(
         media_seed,
         directory,
         live,
+        commands,
     } = engine;
+    // Without a command source, a channel nobody sends on.
+    let mut commands = commands.unwrap_or_else(|| mpsc::channel(1).1);
     // The live view: due after a change (at most every MIN_INTERVAL) or every MAX_INTERVAL.
     let mut live_changed = true;
     let mut live_sent = Instant::now()
@@ -232,6 +235,9 @@ pub(crate) async fn run(
             }
             Some((lookup, found)) = lookup_rx.recv() => {
                 core.handle_identified(Instant::now(), lookup, found);
+            }
+            Some((command, answer)) = commands.recv() => {
+                let _ = answer.send(core.handle_command(Instant::now(), command));
             }
             changed = committed.changed() => {
                 if changed.is_err() {

@@ -23,6 +23,7 @@
 //! }
 //! ```
 
+pub mod commands;
 pub mod cti;
 pub mod directory;
 mod driver;
@@ -114,6 +115,7 @@ pub struct Engine {
     media_seed: u64,
     directory: directory::Directory,
     live: Option<tokio::sync::watch::Sender<Option<cti_proto::LiveView>>>,
+    commands: Option<tokio::sync::mpsc::Receiver<commands::Queued>>,
 }
 
 impl Engine {
@@ -147,7 +149,18 @@ impl Engine {
             media_seed,
             directory: directory::Directory::none(),
             live: None,
+            commands: None,
         })
+    }
+
+    /// Takes ACD commands (operators' and supervisors' state changes) from `commands`.
+    pub fn set_commands(&mut self, commands: tokio::sync::mpsc::Receiver<commands::Queued>) {
+        self.commands = Some(commands);
+    }
+
+    /// This engine's node name (its call IDs' prefix).
+    pub fn node(&self) -> &str {
+        &self.config.node
     }
 
     /// Where the ACD's live view goes (see [`live`]); without it, nowhere.

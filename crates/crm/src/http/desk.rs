@@ -17,23 +17,109 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
-use axum::http::HeaderMap;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
-use axum::routing::get;
+use axum::routing::{get, post};
 use crm_store::{Customer, CustomerPop, ServiceRequestStore, UserStore};
 use serde::{Deserialize, Serialize};
 use tokio_stream::Stream;
 
-use super::{ApiState, ServiceRequestView};
+use super::{ApiState, BodyShape, JsonBody, ServiceRequestView};
 use crate::CrmError;
 use crate::auth::Staff;
 use crate::desk::{self, DeskEvent, DeskEventKind};
+use crate::engine_link::ask;
 
 pub(super) fn routes<S: ServiceRequestStore + UserStore>() -> Router<ApiState<S>> {
     Router::new()
         .route("/api/v1/desk/events", get(events::<S>))
+        .route("/api/v1/desk/state", post(own_state::<S>))
         .route("/api/v1/supervisor/live", get(live::<S>))
+        .route(
+            "/api/v1/supervisor/operators/{operator}/state",
+            post(force_state::<S>),
+        )
+        .route(
+            "/api/v1/supervisor/queues/{queue}/open",
+            post(open_queue::<S>),
+        )
+}
+
+/// `POST /api/v1/desk/state`: `{"action": "log_in" | "log_out" | "ready" | "not_ready" |
+/// "end_wrap_up", "reason": "break", "queues": ["technology"]}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StateRequest {
+    pub action: String,
+    #[serde(default)]
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub queues: Vec<String>,
+}
+
+impl BodyShape for StateRequest {
+    const SHAPE: &'static str = r#"the body is {"action": "log_in" | "log_out" | "ready" | "not_ready" | "end_wrap_up", "reason": text (for not_ready), "queues": [names] (for log_in, log_out)}"#;
+}
+
+/// `POST /api/v1/supervisor/queues/{queue}/open`: `{"open": true | false}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpenRequest {
+    pub open: bool,
+}
+
+impl BodyShape for OpenRequest {
+    const SHAPE: &'static str = r#"the body is {"open": true | false}"#;
+}
+
+/// The operator's own state: answered once the engine applied it (204), or with the ACD's
+/// refusal (422), or 503 when the engine cannot be reached.
+async fn own_state<S: ServiceRequestStore + UserStore>(
+    Staff(principal): Staff,
+    State(state): State<ApiState<S>>,
+    JsonBody(body): JsonBody<StateRequest>,
+) -> Result<StatusCode, CrmError> {
+    let action = ask::action(&body.action)?;
+    let command = ask::operator_command(&principal, "", action, body.reason, body.queues)?;
+    state.link.send(command).await?;
+    tracing::info!(operator = %principal.login, action = %body.action, "operator state set");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A supervisor forces an operator's state: `{"action": "ready" | "not_ready" | "log_out",
+/// "reason": ...}`.
+async fn force_state<S: ServiceRequestStore + UserStore>(
+    Staff(principal): Staff,
+    State(state): State<ApiState<S>>,
+    Path(operator): Path<String>,
+    JsonBody(body): JsonBody<StateRequest>,
+) -> Result<StatusCode, CrmError> {
+    if !principal.has(crm_store::StaffRole::Supervisor) {
+        return Err(CrmError::Forbidden);
+    }
+    let action = ask::action(&body.action)?;
+    if operator == principal.login {
+        return Err(CrmError::InvalidArgument(
+            "for your own state use POST /api/v1/desk/state",
+        ));
+    }
+    let command = ask::operator_command(&principal, &operator, action, body.reason, body.queues)?;
+    state.link.send(command).await?;
+    tracing::info!(by = %principal.login, %operator, action = %body.action, "operator state forced");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn open_queue<S: ServiceRequestStore + UserStore>(
+    Staff(principal): Staff,
+    State(state): State<ApiState<S>>,
+    Path(queue): Path<String>,
+    JsonBody(body): JsonBody<OpenRequest>,
+) -> Result<StatusCode, CrmError> {
+    let command = ask::queue_command(&principal, &queue, body.open)?;
+    state.link.send(command).await?;
+    tracing::info!(by = %principal.login, %queue, open = body.open, "queue opened or closed");
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// `GET /api/v1/supervisor/live`: the ACD live for supervisors, as SSE: one `live` event with

@@ -1,0 +1,140 @@
+//! Commands for the ACD from the CRM (operators' desktops, supervisors): [`follow`] keeps the
+//! `FollowCommands` stream open (and opens it again after a break), hands each command to the
+//! driver, which applies it to the core at once, and reports the result back.
+
+use std::time::Duration;
+
+use call_control::{CommandError, ForcedState, OperatorCommand};
+use cti_proto::CtiClient;
+use cti_proto::v1 as proto;
+use tokio::sync::{mpsc, oneshot};
+use tracing::{debug, info, warn};
+
+/// A command on its way to the driver, with where its result goes.
+pub type Queued = (OperatorCommand, oneshot::Sender<Result<(), CommandError>>);
+
+/// Commands waiting for the driver at most.
+pub const QUEUE: usize = 64;
+
+/// The core's command for a wire one, or why there is none.
+pub fn from_wire(command: proto::engine_command::Command) -> Result<OperatorCommand, String> {
+    use proto::OperatorAction as A;
+    match command {
+        proto::engine_command::Command::Queue(q) => Ok(OperatorCommand::SetQueueOpen {
+            queue: q.queue,
+            open: q.open,
+        }),
+        proto::engine_command::Command::Operator(o) => {
+            let queues = (!o.queues.is_empty()).then_some(o.queues);
+            let action = A::try_from(o.action).map_err(|_| "unknown action".to_owned())?;
+            let reason = || {
+                o.reason
+                    .clone()
+                    .ok_or_else(|| "not ready needs a reason".to_owned())
+            };
+            Ok(match (action, o.forced) {
+                (A::Ready, true) => OperatorCommand::Force {
+                    operator: o.operator,
+                    state: ForcedState::Ready,
+                },
+                (A::NotReady, true) => OperatorCommand::Force {
+                    state: ForcedState::NotReady { reason: reason()? },
+                    operator: o.operator,
+                },
+                (A::LogOut, true) => OperatorCommand::Force {
+                    operator: o.operator,
+                    state: ForcedState::LoggedOut,
+                },
+                (_, true) => return Err("a supervisor sets ready, not ready or logged out".into()),
+                (A::LogIn, false) => OperatorCommand::LogIn {
+                    operator: o.operator,
+                    queues,
+                },
+                (A::LogOut, false) => OperatorCommand::LogOut {
+                    operator: o.operator,
+                    queues,
+                },
+                (A::Ready, false) => OperatorCommand::Ready {
+                    operator: o.operator,
+                },
+                (A::NotReady, false) => OperatorCommand::NotReady {
+                    reason: reason()?,
+                    operator: o.operator,
+                },
+                (A::EndWrapUp, false) => OperatorCommand::EndWrapUp {
+                    operator: o.operator,
+                },
+                (A::Unspecified, false) => return Err("no action".into()),
+            })
+        }
+    }
+}
+
+/// Follows the CRM's commands for engine `node` until the driver stops taking them.
+pub async fn follow(client: CtiClient, node: String, driver: mpsc::Sender<Queued>) {
+    let mut backoff = Duration::from_millis(250);
+    loop {
+        if driver.is_closed() {
+            return;
+        }
+        match client.follow_commands(&node).await {
+            Ok(mut commands) => {
+                info!("following the crm's acd commands");
+                backoff = Duration::from_millis(250);
+                loop {
+                    let next = tokio::select! {
+                        next = commands.message() => next,
+                        () = driver.closed() => return,
+                    };
+                    match next {
+                        Ok(Some(command)) => {
+                            let result = apply(&driver, command.command).await;
+                            let (done, refusal) = match result {
+                                Ok(()) => (true, String::new()),
+                                Err(why) => (false, why),
+                            };
+                            if let Err(status) = client
+                                .report_command_result(proto::CommandResult {
+                                    id: command.id,
+                                    done,
+                                    refusal,
+                                })
+                                .await
+                            {
+                                debug!(code = ?status.code(), "command result not delivered");
+                            }
+                        }
+                        Ok(None) => break,
+                        Err(status) => {
+                            debug!(code = ?status.code(), "the command stream broke");
+                            break;
+                        }
+                    }
+                }
+            }
+            Err(status) => debug!(code = ?status.code(), "cannot follow the crm's commands yet"),
+        }
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(Duration::from_secs(5));
+    }
+}
+
+async fn apply(
+    driver: &mpsc::Sender<Queued>,
+    command: Option<proto::engine_command::Command>,
+) -> Result<(), String> {
+    let command = from_wire(command.ok_or("an empty command")?)?;
+    let (answer, answered) = oneshot::channel();
+    driver
+        .send((command, answer))
+        .await
+        .map_err(|_| "the engine is stopping".to_owned())?;
+    match answered.await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(refused)) => {
+            warn!(reason = %refused, "acd command refused");
+            Err(refused.to_string())
+        }
+        Err(_) => Err("the engine is stopping".to_owned()),
+    }
+}
