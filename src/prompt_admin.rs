@@ -64,14 +64,10 @@ impl std::fmt::Display for ImportReport {
             n => format!("{n} channels"),
         };
         // `wav/pcm_s24le`, `ogg/vorbis`, `mp3`.
-        let format = match source.format {
-            "wave" => "wav",
-            other => other,
-        };
-        let format = if format == source.codec {
-            format.to_owned()
+        let format = if source.format == source.codec {
+            source.format.to_owned()
         } else {
-            format!("{format}/{}", source.codec)
+            format!("{}/{}", source.format, source.codec)
         };
         let bits = source
             .bits_per_sample

@@ -15,7 +15,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use symphonia::core::codecs::CodecParameters;
-use symphonia::core::codecs::audio::{AudioDecoder, AudioDecoderOptions};
+use symphonia::core::codecs::audio::{AudioCodecId, AudioDecoder, AudioDecoderOptions};
 use symphonia::core::errors::Error as DecodeError;
 use symphonia::core::formats::probe::Hint;
 use symphonia::core::formats::{FormatOptions, FormatReader, TrackType};
@@ -68,7 +68,7 @@ impl ImportLimits {
 /// What the uploaded file was.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceAudio {
-    /// Container, e.g. `wave`, `mp3`, `ogg`, `flac`.
+    /// Container: `wav`, `mp3`, `ogg` or `flac`.
     pub format: &'static str,
     /// Codec, e.g. `pcm_s24le`, `mp3`, `vorbis`, `flac`.
     pub codec: &'static str,
@@ -176,7 +176,18 @@ pub enum ImportError {
         /// What the decoder found.
         detail: String,
     },
-    /// A known container holding something we cannot decode.
+    /// A known container holding audio in a codec we do not decode (Opus in Ogg, ADPCM in
+    /// WAV...).
+    #[error(
+        "the {format} file holds {codec} audio, which we do not decode: use wav, mp3, ogg vorbis or flac"
+    )]
+    UnsupportedCodec {
+        /// The container.
+        format: &'static str,
+        /// The codec, as far as we can name it.
+        codec: String,
+    },
+    /// A known container using a feature we cannot decode.
     #[error(
         "the {format} file uses something we cannot decode ({detail}): use wav, mp3, ogg vorbis or flac"
     )]
@@ -311,7 +322,10 @@ impl<'a> Conversion<'a> {
             .map_err(|e| ImportError::NotAudio {
                 detail: not_audio_detail(&e),
             })?;
-        let format = reader.format_info().short_name;
+        let format = match reader.format_info().short_name {
+            "wave" => "wav",
+            other => other,
+        };
         let track = reader
             .default_track(TrackType::Audio)
             .ok_or(ImportError::NoAudioTrack { format })?;
@@ -326,9 +340,9 @@ impl<'a> Conversion<'a> {
             })?;
         let decoder = symphonia::default::get_codecs()
             .make_audio_decoder(params, &AudioDecoderOptions::default().verify(true))
-            .map_err(|e| ImportError::Unsupported {
+            .map_err(|_| ImportError::UnsupportedCodec {
                 format,
-                detail: e.to_string(),
+                codec: codec_name(params.codec),
             })?;
         let max_duration = limits.max_duration();
         let max_frames =
@@ -338,7 +352,7 @@ impl<'a> Conversion<'a> {
         // from its bit rate, and Ogg's is read from its last page: neither says more than what
         // is there.
         let exact_length = match format {
-            "wave" | "flac" => true,
+            "wav" | "flac" => true,
             "mp3" => track.delay.is_some(),
             _ => false,
         };
@@ -527,10 +541,41 @@ fn downmix(planes: &[Vec<f32>], frames: usize, mono: &mut Vec<f32>) {
     }
 }
 
+/// A name an operator may recognise for a codec we do not decode.
+fn codec_name(codec: AudioCodecId) -> String {
+    use symphonia::core::codecs::audio::well_known::*;
+    let known = [
+        (CODEC_ID_OPUS, "Opus"),
+        (CODEC_ID_SPEEX, "Speex"),
+        (CODEC_ID_AAC, "AAC"),
+        (CODEC_ID_AC3, "AC-3"),
+        (CODEC_ID_EAC3, "E-AC-3"),
+        (CODEC_ID_WMA, "WMA"),
+        (CODEC_ID_ALAC, "ALAC"),
+        (CODEC_ID_WAVPACK, "WavPack"),
+        (CODEC_ID_MP1, "MPEG layer I"),
+        (CODEC_ID_MP2, "MPEG layer II"),
+        (CODEC_ID_ADPCM_G722, "G.722"),
+        (CODEC_ID_ADPCM_G726, "G.726"),
+        (CODEC_ID_ADPCM_G726LE, "G.726"),
+        (CODEC_ID_ADPCM_MS, "Microsoft ADPCM"),
+        (CODEC_ID_ADPCM_IMA_WAV, "IMA ADPCM"),
+        (CODEC_ID_ADPCM_IMA_QT, "IMA ADPCM"),
+    ];
+    known
+        .iter()
+        .find(|(id, _)| *id == codec)
+        .map_or_else(|| format!("codec {codec}"), |(_, name)| (*name).to_owned())
+}
+
 fn not_audio_detail(error: &DecodeError) -> String {
     match error {
         // What the probe says when no reader recognises the bytes.
-        DecodeError::Unsupported(_) => "no wav, mp3, ogg or flac header found".into(),
+        DecodeError::Unsupported(what) if what.contains("no suitable format reader") => {
+            "no wav, mp3, ogg or flac header found".into()
+        }
+        // A reader recognised its format but not this variant of it (a GSM 6.10 WAV...).
+        DecodeError::Unsupported(what) => format!("{what}: not an encoding we decode"),
         DecodeError::IoError(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
             "it ends unexpectedly: is it complete?".into()
         }

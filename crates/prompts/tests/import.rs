@@ -148,7 +148,7 @@ fn a_1khz_sine_at_44_1khz_comes_out_as_a_1khz_sine_at_8khz() {
     let imported = import(&upload, &ImportLimits::default()).unwrap();
     assert_eq!(imported.samples.len(), 8000);
     assert_eq!(imported.duration(), Duration::from_secs(1));
-    assert_eq!(imported.source.format, "wave");
+    assert_eq!(imported.source.format, "wav");
     assert_eq!(imported.source.sample_rate, 44_100);
     assert_eq!(imported.source.channels, 1);
     assert_eq!(imported.source.bits_per_sample, Some(16));
@@ -344,4 +344,60 @@ fn the_canonical_wav_is_what_the_engine_loads() {
     let prompt = prompts::Prompt::from_wav_bytes("x", &wav).unwrap();
     assert_eq!(&prompt.samples[..], &imported.samples[..]);
     assert_eq!(prompt.duration, Duration::from_millis(300));
+}
+
+/// A G.711 WAV, as phone systems and voicemail exports write them: format tag 6 (A-law) or 7
+/// (µ-law), 8 kHz mono, one byte a sample.
+fn g711_wav(codec: media::Codec, samples: &[i16]) -> Vec<u8> {
+    let data = codec.encode(samples);
+    let tag: u16 = match codec {
+        media::Codec::Pcma => 6,
+        media::Codec::Pcmu => 7,
+    };
+    let mut wav = Vec::new();
+    wav.extend_from_slice(b"RIFF");
+    wav.extend_from_slice(&(4 + 26 + 12 + 8 + data.len() as u32).to_le_bytes());
+    wav.extend_from_slice(b"WAVEfmt ");
+    wav.extend_from_slice(&18u32.to_le_bytes());
+    wav.extend_from_slice(&tag.to_le_bytes());
+    wav.extend_from_slice(&1u16.to_le_bytes());
+    wav.extend_from_slice(&8000u32.to_le_bytes());
+    wav.extend_from_slice(&8000u32.to_le_bytes());
+    wav.extend_from_slice(&1u16.to_le_bytes());
+    wav.extend_from_slice(&8u16.to_le_bytes());
+    wav.extend_from_slice(&0u16.to_le_bytes());
+    wav.extend_from_slice(b"fact");
+    wav.extend_from_slice(&4u32.to_le_bytes());
+    wav.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    wav.extend_from_slice(b"data");
+    wav.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    wav.extend_from_slice(&data);
+    wav
+}
+
+#[test]
+fn g711_wavs_import_as_the_samples_they_encode() {
+    let tone: Vec<i16> = (0..4000)
+        .map(|i| {
+            (9000.0 * (2.0 * std::f64::consts::PI * 1000.0 * f64::from(i) / 8000.0).sin()) as i16
+        })
+        .collect();
+    for codec in [media::Codec::Pcma, media::Codec::Pcmu] {
+        let imported = import(&g711_wav(codec, &tone), &ImportLimits::default()).unwrap();
+        assert_eq!(imported.samples.len(), tone.len(), "{codec:?}");
+        // G.711 is lossy, but re-encoding what we decoded gives the file's bytes back: the
+        // engine will send callers exactly what the file held.
+        assert_eq!(
+            codec.encode(&imported.samples),
+            codec.encode(&tone),
+            "{codec:?}"
+        );
+        assert_tone(
+            &format!("{codec:?}"),
+            &imported,
+            1000.0,
+            9000.0 / 32768.0,
+            0.2,
+        );
+    }
 }

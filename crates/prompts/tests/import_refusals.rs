@@ -307,3 +307,23 @@ fn odd_sample_rates_and_empty_tracks_are_refused() {
     assert!(matches!(error, ImportError::NoAudio), "{error:?}");
     assert_eq!(message, "the file contains no audio");
 }
+
+#[test]
+fn codecs_we_do_not_decode_are_named() {
+    for (file, format, codec) in [
+        ("opus_in_ogg.ogg", "ogg", "Opus"),
+        ("ima_adpcm.wav", "wav", "IMA ADPCM"),
+    ] {
+        let (error, message) = refused(&fixture(file), &ImportLimits::default());
+        assert!(
+            matches!(&error, ImportError::UnsupportedCodec { format: f, codec: c } if *f == format && c == codec),
+            "{file}: {error:?}"
+        );
+        assert_eq!(
+            message,
+            format!(
+                "the {format} file holds {codec} audio, which we do not decode: use wav, mp3, ogg vorbis or flac"
+            )
+        );
+    }
+}
