@@ -111,7 +111,11 @@ impl PromptDir {
                 Some(n) if !seen.insert(n.clone()) => Err(InvalidWav::DuplicateName),
                 Some(n) => load_file(n, &path).map(|p| p.duration),
             };
-            let name = name.unwrap_or_else(|| path.to_string_lossy().into_owned());
+            let name = name.unwrap_or_else(|| {
+                path.file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            });
             listed.push(ListedPrompt {
                 playable_name: PromptName::new(&name).is_ok(),
                 name,

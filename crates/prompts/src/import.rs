@@ -248,7 +248,8 @@ pub enum ImportError {
     Read(#[source] std::io::Error),
 }
 
-/// Converts an upload held in memory. See the module documentation for what is accepted.
+/// Converts an upload held in memory. See the module documentation for what is accepted;
+/// the size limit is checked first, the duration limit from the header and while decoding.
 pub fn import(upload: &[u8], limits: &ImportLimits) -> Result<Imported, ImportError> {
     check_size(upload.len() as u64, limits)?;
     // Symphonia's decoders are meant to return errors on bad input, but they are a large body of
@@ -294,8 +295,11 @@ struct Conversion<'a> {
     decoder: Box<dyn AudioDecoder>,
     track: u32,
     source: SourceAudio,
-    /// The track's length as the header states it, where that is exact (WAV, FLAC).
+    /// The track's length as the header states it, where that is exact (WAV, FLAC, MP3 with a
+    /// LAME tag).
     announced_frames: Option<u64>,
+    /// The limit, and the same in frames at the source's rate.
+    max_duration: Duration,
     max_frames: u64,
     downsampler: Downsampler,
 }
@@ -382,6 +386,7 @@ impl<'a> Conversion<'a> {
             decoder,
             source,
             announced_frames,
+            max_duration,
             max_frames,
             downsampler,
         })
@@ -448,7 +453,7 @@ impl<'a> Conversion<'a> {
             let frames = decoded.frames();
             if self.downsampler.frames_in() + frames as u64 > self.max_frames {
                 return Err(ImportError::TooLong {
-                    max: samples_duration(self.max_frames, self.source.sample_rate),
+                    max: self.max_duration,
                     announced: None,
                 });
             }
