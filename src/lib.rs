@@ -6,6 +6,7 @@
 //! within the grace period, and stops.
 
 mod crm_users;
+pub mod prompt_admin;
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};

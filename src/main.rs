@@ -66,14 +66,74 @@ enum Command {
         #[command(subcommand)]
         action: OutboxAction,
     },
-    /// Check an IVR script and print every error with file, line and reason.
+    /// Check an IVR script and print every error with file, line and reason, including
+    /// prompts it plays that are missing from the prompts directory or unusable.
     CheckIvr {
         /// The script file.
         script: PathBuf,
+        #[command(flatten)]
+        prompts: PromptsDirArgs,
+    },
+    /// Import recordings as prompts, list the prompts.
+    Prompts {
+        #[command(subcommand)]
+        action: PromptsAction,
     },
     /// Read a password from standard input (one line) and print its argon2id hash, for
     /// `password_hash` in `[[crm.users]]`.
     HashPassword,
+}
+
+/// Where the prompts are.
+#[derive(clap::Args)]
+struct PromptsDirArgs {
+    /// Prompts directory (default: `[ivr] prompts` of the configuration file).
+    #[arg(long)]
+    prompts: Option<PathBuf>,
+    /// Configuration file (TOML) that names the prompts directory.
+    #[arg(long, default_value = "deploy/demo.toml")]
+    config: PathBuf,
+    /// Directory relative paths of the config are resolved against.
+    #[arg(long, default_value = ".")]
+    assets_dir: PathBuf,
+}
+
+impl PromptsDirArgs {
+    fn dir(&self) -> Result<PathBuf, String> {
+        centralino::prompt_admin::prompts_dir(
+            self.prompts.as_deref(),
+            &self.config,
+            &self.assets_dir,
+        )
+        .map_err(|e| format!("{e} (or give the prompts directory with --prompts DIR)"))
+    }
+}
+
+#[derive(Subcommand)]
+enum PromptsAction {
+    /// Convert a recording (WAV, MP3, Ogg Vorbis or FLAC) to an 8 kHz mono prompt and install
+    /// it as NAME.wav, replacing any earlier version in one step.
+    Import {
+        /// The recording.
+        file: PathBuf,
+        /// The prompt's name, as IVR scripts `play` it.
+        #[arg(long)]
+        name: String,
+        #[command(flatten)]
+        dir: PromptsDirArgs,
+        /// Longest recording accepted, in seconds (at most 900, the longest prompt the engine
+        /// loads).
+        #[arg(long, default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..=900))]
+        max_seconds: u64,
+        /// Largest file accepted, in MiB.
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..=4096))]
+        max_mib: u64,
+    },
+    /// List the prompts with their duration, and the files the engine would refuse.
+    List {
+        #[command(flatten)]
+        dir: PromptsDirArgs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -114,7 +174,10 @@ fn load(common: &Common) -> Result<Config, String> {
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+            // The audio decoders' own log lines say nothing an operator can use: an import's
+            // result or refusal says it all.
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,symphonia=off".into()),
         )
         .init();
     let cli = Cli::parse();
@@ -162,14 +225,22 @@ async fn run(cli: Cli) -> Result<(), String> {
             println!("{}", hash.as_str());
             Ok(())
         }
-        Command::CheckIvr { script } => {
+        Command::CheckIvr { script, prompts } => {
             let text = std::fs::read_to_string(&script)
                 .map_err(|e| format!("{}: cannot read: {e}", script.display()))?;
             let name = script.display().to_string();
             let parsed = ivr::Script::parse(&name, &text).map_err(|e| e.to_string())?;
+            let dir = prompts.dir()?;
+            let problems =
+                centralino::prompt_admin::check_script_prompts(&name, &text, &parsed, &dir)
+                    .map_err(|e| e.to_string())?;
+            if !problems.is_empty() {
+                return Err(problems.join("\n"));
+            }
             println!(
-                "{name}: ok ({} prompts, queues: {})",
+                "{name}: ok ({} prompts, all in {}; queues: {})",
                 parsed.prompts_used().len(),
+                dir.display(),
                 parsed
                     .queues_used()
                     .into_iter()
@@ -178,6 +249,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             );
             Ok(())
         }
+        Command::Prompts { action } => prompts_command(action),
         Command::Outbox { common, action } => {
             let config = load(&common)?;
             let outbox = centralino::open_outbox(&config, std::sync::Arc::new(common::SystemClock))
@@ -246,6 +318,41 @@ async fn run(cli: Cli) -> Result<(), String> {
             println!("centralino: shutting down (new calls refused, established calls may finish)");
             running.shutdown().await;
             Ok(())
+        }
+    }
+}
+
+fn prompts_command(action: PromptsAction) -> Result<(), String> {
+    use std::io::Write as _;
+    match action {
+        PromptsAction::Import {
+            file,
+            name,
+            dir,
+            max_seconds,
+            max_mib,
+        } => {
+            let limits = prompts::ImportLimits {
+                max_duration: std::time::Duration::from_secs(max_seconds),
+                max_input_bytes: max_mib.saturating_mul(1024 * 1024),
+            };
+            let report =
+                centralino::prompt_admin::import_prompt(&file, &name, &dir.dir()?, &limits)
+                    .map_err(|e| e.to_string())?;
+            println!("{report}");
+            Ok(())
+        }
+        PromptsAction::List { dir } => {
+            let (listing, unusable) =
+                centralino::prompt_admin::list_prompts(&dir.dir()?).map_err(|e| e.to_string())?;
+            // A listing piped into `head` is no error.
+            let _ = writeln!(std::io::stdout().lock(), "{listing}");
+            match unusable {
+                0 => Ok(()),
+                n => Err(format!(
+                    "{n} unusable prompt file(s): the engine would not start with them"
+                )),
+            }
         }
     }
 }

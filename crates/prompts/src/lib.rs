@@ -1,4 +1,4 @@
-//! Prompt library: 8 kHz WAV loading, G.711 pre-encoding.
+//! Prompt library: 8 kHz WAV loading, G.711 pre-encoding, import of uploaded recordings.
 //!
 //! Prompts are 8 kHz, mono, 16-bit PCM WAV files named after what they say (`welcome.wav`).
 //! Each is decoded and encoded to PCMU and PCMA once, at load; playing a prompt to a call then
@@ -27,6 +27,45 @@
 //! assert_eq!(packets, welcome.pcma.len().div_ceil(160));
 //! # Ok::<(), prompts::PromptError>(())
 //! ```
+//!
+//! Recordings come in other formats. [`import`] turns an upload (WAV of any rate, channel count
+//! and sample format, MP3, Ogg Vorbis, FLAC) into 8 kHz mono 16-bit samples, or refuses it with
+//! a reason an operator can act on ([`ImportError`]); [`PromptDir::install`] then replaces the
+//! prompt file in one atomic step, so that whoever loads the directory meanwhile gets the old
+//! prompt or the new one, never half of one. Names are checked by [`PromptName`], with the IVR
+//! script language's rules.
+//!
+//! ```
+//! use prompts::{ImportLimits, PromptDir, PromptLibrary, PromptName, import};
+//!
+//! # let dir = tempfile::tempdir()?;
+//! # let prompts_dir = dir.path();
+//! let upload = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/speech_it.mp3"))?;
+//! let imported = import(&upload, &ImportLimits::default())?;
+//! assert_eq!(imported.source.format, "mp3");
+//! for warning in &imported.warnings {
+//!     eprintln!("warning: {warning}"); // silence, clipping: accepted, but worth a look
+//! }
+//! let name = PromptName::new("welcome")?;
+//! let installed = PromptDir::new(prompts_dir).install(&name, &imported.samples)?;
+//! assert!(installed.path.ends_with("welcome.wav"));
+//!
+//! let library = PromptLibrary::load_dir(prompts_dir)?;
+//! assert_eq!(library.get("welcome").unwrap().duration, imported.duration());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod dir;
+mod import;
+mod name;
+mod resample;
+
+pub use dir::{InstallError, Installed, ListedPrompt, PromptDir};
+pub use import::{
+    DEFAULT_MAX_IMPORT_DURATION, DEFAULT_MAX_INPUT_BYTES, ImportError, ImportLimits, ImportWarning,
+    Imported, MAX_INPUT_RATE, MIN_INPUT_RATE, SourceAudio, import, import_file,
+};
+pub use name::{InvalidName, MAX_NAME_LEN, PromptName};
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -132,23 +171,7 @@ impl PromptLibrary {
     /// that is not a valid 8 kHz mono 16-bit PCM WAV fails the whole load, naming the file and
     /// the reason: a prompt set with a broken prompt is not silently half-loaded.
     pub fn load_dir(dir: impl AsRef<Path>) -> Result<Self, PromptError> {
-        let dir = dir.as_ref();
-        let read_dir_error = |source| PromptError::ReadDir {
-            dir: dir.to_owned(),
-            source,
-        };
-        let mut files = Vec::new();
-        for entry in std::fs::read_dir(dir).map_err(read_dir_error)? {
-            let path = entry.map_err(read_dir_error)?.path();
-            let is_wav = path
-                .extension()
-                .is_some_and(|e| e.eq_ignore_ascii_case("wav"));
-            if is_wav && !path.is_dir() {
-                files.push(path);
-            }
-        }
-        // Directory order is arbitrary; sorting makes the first error reported reproducible.
-        files.sort();
+        let files = PromptDir::new(dir.as_ref()).files()?;
         let mut prompts = HashMap::new();
         for file in files {
             let invalid = |reason| PromptError::Invalid {
@@ -164,9 +187,7 @@ impl PromptLibrary {
             if prompts.contains_key(&name) {
                 return Err(invalid(InvalidWav::DuplicateName));
             }
-            let opened = std::fs::File::open(&file).map_err(|e| invalid(InvalidWav::Io(e)))?;
-            let prompt =
-                Prompt::from_wav(name.clone(), std::io::BufReader::new(opened)).map_err(invalid)?;
+            let prompt = dir::load_file(&name, &file).map_err(invalid)?;
             prompts.insert(name, Arc::new(prompt));
         }
         Ok(Self {
