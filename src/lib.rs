@@ -6,6 +6,7 @@
 //! within the grace period, and stops.
 
 mod crm_users;
+pub mod ivr_admin;
 pub mod prompt_admin;
 
 use std::net::{IpAddr, SocketAddr};
@@ -344,6 +345,8 @@ pub struct Running {
     outbox: Outbox,
     delivery_stop: watch::Sender<bool>,
     delivery: JoinHandle<()>,
+    /// What live reload of the IVR script and the prompts has done (see [`engine::reload`]).
+    pub reload: watch::Receiver<engine::reload::Status>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -518,13 +521,19 @@ pub async fn start_crm(
     Ok((grpc_addr, http_addr, stop, task))
 }
 
+/// Where the engine keeps the IVR script versions it served, in the data directory.
+pub const IVR_VERSIONS_DIR: &str = "ivr-versions";
+
 /// Start everything: the CRM (if embedded) and the engine.
 pub async fn start(config: Config) -> Result<Running, StartError> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let assets = Assets::load(
-        &config.resolve(&config.ivr_script),
-        &config.resolve(&config.prompts_dir),
-    )?;
+    let watched = engine::reload::Watched {
+        script: config.resolve(&config.ivr_script),
+        prompts: config.resolve(&config.prompts_dir),
+        versions: config.data_dir.join(IVR_VERSIONS_DIR),
+    };
+    let assets = Assets::load(&watched.script, &watched.prompts)?;
+    let script_text = assets.script_text.clone();
     let (stop, stop_rx) = watch::channel(false);
     let token = match (config.cti_token()?, &config.crm) {
         (Some(token), _) => token,
@@ -575,6 +584,18 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         engine.node().to_owned(),
         commands,
     ));
+    let (activations, activation_rx) = tokio::sync::mpsc::channel(4);
+    engine.set_activations(activation_rx);
+    let (reload_status, reload) = watch::channel(engine::reload::Status::default());
+    tokio::spawn(engine::reload::watch(
+        watched,
+        engine.prompt_library(),
+        engine.script(),
+        script_text,
+        activations,
+        reload_status,
+        stop_rx.clone(),
+    ));
     let sip_addr = engine.sip_addr();
     info!(%sip_addr, "sip listening (udp)");
     let engine_stop = stop_signal(stop_rx);
@@ -589,6 +610,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         outbox,
         delivery_stop,
         delivery,
+        reload,
     })
 }
 

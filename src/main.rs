@@ -59,6 +59,14 @@ enum Command {
         #[command(flatten)]
         common: Common,
     },
+    /// The IVR script of a running engine: activate an edited file, list the versions that
+    /// served, restore one. The engine picks the change up within a second, without a restart.
+    Ivr {
+        #[command(flatten)]
+        common: Common,
+        #[command(subcommand)]
+        action: IvrAction,
+    },
     /// Show the engine's outbox of call facts: backlog towards the CRM, dead letters.
     Outbox {
         #[command(flatten)]
@@ -137,6 +145,23 @@ enum PromptsAction {
 }
 
 #[derive(Subcommand)]
+enum IvrAction {
+    /// Check FILE as `check-ivr` does and, if it passes, install it in one step as the
+    /// configured script (`[ivr] script`).
+    Activate {
+        /// The edited script.
+        file: PathBuf,
+    },
+    /// The script versions the engine has served, oldest first (the last one serves now).
+    Versions,
+    /// Check a kept version against today's prompts and install it as the configured script.
+    Restore {
+        /// The version's id as `ivr versions` prints it.
+        version: String,
+    },
+}
+
+#[derive(Subcommand)]
 enum OutboxAction {
     /// Facts waiting for the CRM, the age of the oldest, dead letters, calls in progress (JSON).
     Status,
@@ -148,6 +173,16 @@ enum OutboxAction {
     },
     /// Put every dead letter back in the outbox (once the CRM accepts them).
     Retry,
+}
+
+impl From<IvrAction> for centralino::ivr_admin::Action {
+    fn from(action: IvrAction) -> Self {
+        match action {
+            IvrAction::Activate { file } => Self::Activate(file),
+            IvrAction::Versions => Self::Versions,
+            IvrAction::Restore { version } => Self::Restore(version),
+        }
+    }
 }
 
 fn load(common: &Common) -> Result<Config, String> {
@@ -231,9 +266,8 @@ async fn run(cli: Cli) -> Result<(), String> {
             let name = script.display().to_string();
             let parsed = ivr::Script::parse(&name, &text).map_err(|e| e.to_string())?;
             let dir = prompts.dir()?;
-            let problems =
-                centralino::prompt_admin::check_script_prompts(&name, &text, &parsed, &dir)
-                    .map_err(|e| e.to_string())?;
+            let problems = engine::assets::check_script_prompts(&name, &text, &parsed, &dir)
+                .map_err(|e| e.to_string())?;
             if !problems.is_empty() {
                 return Err(problems.join("\n"));
             }
@@ -250,6 +284,10 @@ async fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Prompts { action } => prompts_command(action),
+        Command::Ivr { common, action } => {
+            let config = load(&common)?;
+            centralino::ivr_admin::run(&config, action.into())
+        }
         Command::Outbox { common, action } => {
             let config = load(&common)?;
             let outbox = centralino::open_outbox(&config, std::sync::Arc::new(common::SystemClock))

@@ -136,7 +136,11 @@ async fn caller_picks_personnel_information_and_talks_with_the_operator() {
         .map(|(n, _)| n.as_str())
         .filter(|n| *n != "state")
         .collect();
-    assert_eq!(names, ["offered", "connected", "ended"], "in order, once each");
+    assert_eq!(
+        names,
+        ["offered", "connected", "ended"],
+        "in order, once each"
+    );
 
     // Service requests hold personal data: nobody reads them without logging in.
     let (status, body) =

@@ -195,7 +195,10 @@ fn check_ivr_refuses_a_script_that_plays_a_missing_prompt_with_file_and_line() {
     assert!(
         stdout.contains(&format!(
             "ok ({} prompts, all in ./prompts;",
-            ivr::Script::parse("s", &shipped).unwrap().prompts_used().len()
+            ivr::Script::parse("s", &shipped)
+                .unwrap()
+                .prompts_used()
+                .len()
         )),
         "{stdout}"
     );
@@ -222,8 +225,7 @@ fn check_ivr_refuses_a_prompt_the_engine_would_not_load() {
         stderr.starts_with(&format!(
             "centralino: ivr-scripts/toll-free.ivr:{}: prompt `main_menu`: ",
             shipped_line("prompt main_menu")
-        ))
-            && stderr.contains("sample rate is 44100 Hz, prompts must be 8000 Hz")
+        )) && stderr.contains("sample rate is 44100 Hz, prompts must be 8000 Hz")
             && stderr.contains("centralino prompts import FILE --name main_menu"),
         "{stderr}"
     );

@@ -56,6 +56,7 @@ pub mod events;
 mod operator;
 mod restore;
 mod routing;
+mod script;
 mod teardown;
 mod timers;
 
@@ -80,12 +81,30 @@ pub use crate::events::{
     MediaCommand, MediaEvent, StoredBinding,
 };
 pub use crate::restore::{JournalMismatch, Restored, StoredEntry};
+pub use crate::script::{ScriptActivated, ScriptRefused};
 use crate::timers::Deadlines;
 /// The ACD core this crate drives: its queue settings are part of [`EngineConfig`].
 pub use acd;
 
 /// What a queued caller hears between announcements.
 pub const HOLD_MUSIC: &str = "hold_music";
+
+/// Every prompt the engine itself plays (hold music, position and wait announcements), apart
+/// from those of the IVR script.
+pub fn engine_prompts() -> Vec<String> {
+    let mut names: Vec<String> = [
+        HOLD_MUSIC,
+        "queue_position",
+        "average_wait",
+        "less_than_one_minute",
+        "minutes",
+    ]
+    .into_iter()
+    .map(str::to_owned)
+    .collect();
+    names.extend((0..10).map(|d| format!("digit_{d}")));
+    names
+}
 
 /// How long the IVR waits for the answer to an [`Output::IdentifyCaller`] before it goes on
 /// as for a caller nobody matched (a guest): a slow or unreachable CRM must not hold callers.

@@ -60,9 +60,11 @@ pub(crate) async fn run(
         directory,
         live,
         commands,
+        activations,
     } = engine;
     // Without a command source, a channel nobody sends on.
     let mut commands = commands.unwrap_or_else(|| mpsc::channel(1).1);
+    let mut activations = activations.unwrap_or_else(|| mpsc::channel(1).1);
     // The live view: due after a change (at most every MIN_INTERVAL) or every MAX_INTERVAL.
     let mut live_changed = true;
     let mut live_sent = Instant::now()
@@ -238,6 +240,9 @@ pub(crate) async fn run(
             }
             Some((command, answer)) = commands.recv() => {
                 let _ = answer.send(core.handle_command(Instant::now(), command));
+            }
+            Some((script, answer)) = activations.recv() => {
+                let _ = answer.send(core.handle_script(script));
             }
             changed = committed.changed() => {
                 if changed.is_err() {

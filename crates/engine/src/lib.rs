@@ -23,6 +23,7 @@
 //! }
 //! ```
 
+pub mod assets;
 pub mod commands;
 pub mod cti;
 pub mod directory;
@@ -31,10 +32,10 @@ pub mod durable_state;
 pub mod live;
 pub mod media_driver;
 pub mod outbox;
+pub mod reload;
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -42,6 +43,7 @@ use common::Clock;
 use prompts::PromptLibrary;
 use rand::Rng;
 
+pub use assets::Assets;
 pub use call_control::{AcdSettings, AgentConfig, EngineConfig, acd, events};
 pub use outbox::{Outbox, OutboxError, OutboxStatus};
 pub use sip_transaction::digest::Algorithm as DigestAlgorithm;
@@ -64,48 +66,6 @@ pub enum EngineError {
     Outbox(String),
 }
 
-/// Everything the engine loads from disk before it takes calls.
-pub struct Assets {
-    pub script: Arc<ivr::Script>,
-    pub prompts: PromptLibrary,
-}
-
-impl Assets {
-    /// Load and cross-check the IVR script and the prompt library: every prompt the script
-    /// plays must exist. Errors name the file, line and reason.
-    pub fn load(script_path: &Path, prompts_dir: &Path) -> Result<Assets, EngineError> {
-        let text = std::fs::read_to_string(script_path).map_err(|e| {
-            EngineError::Script(format!("{}: cannot read: {e}", script_path.display()))
-        })?;
-        let name = script_path.display().to_string();
-        let script =
-            ivr::Script::parse(&name, &text).map_err(|e| EngineError::Script(e.to_string()))?;
-        let prompts = PromptLibrary::load_dir(prompts_dir)
-            .map_err(|e| EngineError::Prompts(e.to_string()))?;
-        let mut missing: Vec<String> = script
-            .prompts_used()
-            .into_iter()
-            .filter(|p| prompts.get(p).is_none())
-            .collect();
-        for needed in [call_control::HOLD_MUSIC] {
-            if prompts.get(needed).is_none() {
-                missing.push(needed.to_string());
-            }
-        }
-        if !missing.is_empty() {
-            return Err(EngineError::Prompts(format!(
-                "{name}: prompts missing from {}: {}",
-                prompts_dir.display(),
-                missing.join(", ")
-            )));
-        }
-        Ok(Assets {
-            script: Arc::new(script),
-            prompts,
-        })
-    }
-}
-
 /// A bound, not yet running engine: lets the caller read the SIP address before `run`.
 pub struct Engine {
     socket: tokio::net::UdpSocket,
@@ -116,6 +76,7 @@ pub struct Engine {
     directory: directory::Directory,
     live: Option<tokio::sync::watch::Sender<Option<cti_proto::LiveView>>>,
     commands: Option<tokio::sync::mpsc::Receiver<commands::Queued>>,
+    activations: Option<tokio::sync::mpsc::Receiver<reload::Activation>>,
 }
 
 impl Engine {
@@ -150,12 +111,31 @@ impl Engine {
             directory: directory::Directory::none(),
             live: None,
             commands: None,
+            activations: None,
         })
     }
 
     /// Takes ACD commands (operators' and supervisors' state changes) from `commands`.
     pub fn set_commands(&mut self, commands: tokio::sync::mpsc::Receiver<commands::Queued>) {
         self.commands = Some(commands);
+    }
+
+    /// Takes new IVR scripts from `activations` (see [`reload`]).
+    pub fn set_activations(
+        &mut self,
+        activations: tokio::sync::mpsc::Receiver<reload::Activation>,
+    ) {
+        self.activations = Some(activations);
+    }
+
+    /// The prompt library the media legs play from: [`reload`] swaps it when prompts change.
+    pub fn prompt_library(&self) -> Arc<Mutex<PromptLibrary>> {
+        self.prompts.clone()
+    }
+
+    /// The script new calls start on.
+    pub fn script(&self) -> Arc<ivr::Script> {
+        self.core.script().clone()
     }
 
     /// This engine's node name (its call IDs' prefix).

@@ -200,7 +200,7 @@ impl PromptDir {
     }
 }
 
-fn stem(path: &Path) -> Option<String> {
+pub(crate) fn stem(path: &Path) -> Option<String> {
     path.file_stem()
         .and_then(|s| s.to_str())
         .filter(|s| !s.is_empty())

@@ -58,6 +58,7 @@
 mod dir;
 mod import;
 mod name;
+mod refresh;
 mod resample;
 
 pub use dir::{InstallError, Installed, ListedPrompt, PromptDir};
@@ -66,6 +67,7 @@ pub use import::{
     Imported, MAX_INPUT_RATE, MIN_INPUT_RATE, SourceAudio, import, import_file,
 };
 pub use name::{InvalidName, MAX_NAME_LEN, PromptName};
+pub use refresh::Refresh;
 
 use std::collections::HashMap;
 use std::io::Read;
