@@ -164,6 +164,10 @@ struct CrmSection {
     http_listen: SocketAddr,
     #[serde(default)]
     url: Option<String>,
+    /// The address at which people's browsers reach the CRM's pages, e.g.
+    /// `https://crm.example.org`; the embedded CRM's defaults to `http://<http_listen>`.
+    #[serde(default)]
+    public_url: Option<String>,
     /// A file holding the engine's service credential for the CTI link.
     #[serde(default)]
     token_file: Option<PathBuf>,
@@ -259,6 +263,24 @@ impl Config {
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let public_url = match file.crm.public_url {
+            Some(url) if !(url.starts_with("https://") || url.starts_with("http://")) => {
+                return Err(parse_err(format!(
+                    "crm.public_url: {url:?} is not an http:// or https:// address"
+                )));
+            }
+            Some(url)
+                if url.len() > 200
+                    || url
+                        .chars()
+                        .any(|c| !c.is_ascii_graphic() || "<>\"\\,;".contains(c)) =>
+            {
+                return Err(parse_err(format!(
+                    "crm.public_url: {url:?} must be a plain address of at most 200 characters"
+                )));
+            }
+            other => other.map(|u| u.trim_end_matches('/').to_owned()),
+        };
         let crm_auth = crm_users::auth_settings(file.crm.session_lifetime_minutes, file.crm.login)
             .map_err(parse_err)?;
         let crm_users = crm_users::users(file.crm.users).map_err(parse_err)?;
@@ -301,6 +323,7 @@ impl Config {
                 call_id_epoch: None,
                 rng_seed: None,
                 sip_addr: file.sip.listen,
+                desk_url: public_url,
             },
         })
     }
@@ -565,6 +588,9 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     }
     let engine_config = EngineConfig {
         sip_addr: config.sip_listen,
+        desk_url: config.engine.desk_url.clone().or_else(|| {
+            matches!(config.crm, CrmMode::Embedded).then(|| format!("http://{http_addr}"))
+        }),
         call_id_epoch: Some(outbox.next_boot_epoch().await?),
         ..config.engine.clone()
     };
@@ -572,7 +598,13 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     let (live_views, live_rx) = watch::channel(None);
     tokio::spawn(engine::live::publish(client.clone(), live_rx));
     let command_client = client.clone();
-    let delivery = tokio::spawn(engine::cti::deliver(outbox.clone(), client, delivery_rx));
+    let (opened, opened_rx) = tokio::sync::mpsc::channel(1024);
+    let delivery = tokio::spawn(engine::cti::deliver(
+        outbox.clone(),
+        client,
+        delivery_rx,
+        Some(opened),
+    ));
     let mut engine = Engine::bind(engine_config, config.sip_listen, assets, clock).await?;
     engine.restore(&outbox).await?;
     engine.set_directory(directory);
@@ -586,6 +618,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     ));
     let (activations, activation_rx) = tokio::sync::mpsc::channel(4);
     engine.set_activations(activation_rx);
+    engine.set_service_requests(opened_rx);
     let (reload_status, reload) = watch::channel(engine::reload::Status::default());
     tokio::spawn(engine::reload::watch(
         watched,

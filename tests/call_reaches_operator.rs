@@ -102,6 +102,26 @@ async fn caller_picks_personnel_information_and_talks_with_the_operator() {
         Some("1001"),
         "the SR names the operator who answered: {sr:#}"
     );
+    // While it rang, her phone itself showed the SR and the service area, with a link to the
+    // SR's page on her desk.
+    let number = field(&sr, "number").unwrap_or_default();
+    let invites = operator_phone.received_requests("INVITE");
+    let from = invites[0].header("From").unwrap_or_default();
+    assert!(
+        from.starts_with(&format!("\"{number} personnel\"")),
+        "the phone's display name is the SR and the area: {from}"
+    );
+    assert_eq!(
+        invites[0].header("Call-Info").as_deref(),
+        Some(
+            format!(
+                "<http://{}/desk/sr/{number}>;purpose=info",
+                engine.http_addr
+            )
+            .as_str()
+        ),
+        "the INVITE links the SR's page"
+    );
     let all = service_requests_for_call(engine.http_addr, &caller.call_id);
     assert_eq!(
         all.len(),

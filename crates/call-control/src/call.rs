@@ -180,4 +180,6 @@ pub(crate) struct Call {
     pub started_unix_ms: i64,
     pub offered_unix_ms: Option<i64>,
     pub answered_unix_ms: Option<i64>,
+    /// The number of the SR the CRM opened for the call, once it said so.
+    pub service_request: Option<String>,
 }

@@ -260,7 +260,9 @@ impl CallControl {
             started_unix_ms,
             offered_unix_ms: None,
             answered_unix_ms: None,
+            service_request: None,
         };
+        self.by_ref.insert(call.call_ref.clone(), id);
         self.calls.insert(id, call);
         self.by_sip_call_id.insert(sip_call_id, (id, Side::Caller));
         self.by_invite_tx.insert(tx, id);

@@ -90,6 +90,10 @@ pub struct EngineConfig {
     pub rng_seed: Option<u64>,
     /// The SIP socket's address (filled in by the driver once bound).
     pub sip_addr: SocketAddr,
+    /// Where operators' desks open a service request, e.g. `https://crm.example.org`: the
+    /// INVITE to an operator's phone links the call's SR page (`<desk_url>/desk/sr/<number>`)
+    /// in a `Call-Info` header. `None`: no link.
+    pub desk_url: Option<String>,
 }
 
 mod secs {

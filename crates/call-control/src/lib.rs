@@ -54,6 +54,7 @@ mod commands;
 pub mod config;
 pub mod events;
 mod operator;
+mod pop;
 mod restore;
 mod routing;
 mod script;
@@ -193,6 +194,7 @@ pub struct CallControl {
     by_invite_tx: HashMap<ServerTxId, acd::CallId>,
     by_client_tx: HashMap<ClientTxId, acd::CallId>,
     by_leg: HashMap<LegId, acd::CallId>,
+    by_ref: HashMap<CallRef, acd::CallId>,
     agents: HashMap<String, Agent>,
     outputs: VecDeque<Output>,
     deadlines: Deadlines<(acd::CallId, CallTimer)>,
@@ -307,6 +309,7 @@ impl CallControl {
             by_invite_tx: HashMap::new(),
             by_client_tx: HashMap::new(),
             by_leg: HashMap::new(),
+            by_ref: HashMap::new(),
             agents,
             outputs: VecDeque::new(),
             deadlines: Deadlines::new(),

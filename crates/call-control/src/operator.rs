@@ -193,9 +193,10 @@ impl CallControl {
             return;
         };
         let domain = self.config.domain.clone();
-        // The operator's phone shows the caller's number (From) and who it is for (To).
+        // The operator's phone shows what the call is (the SR and the service area, see
+        // `pop`), the caller's number (From) and who it is for (To).
         let from = NameAddr {
-            display_name: Some(call.caller.best().to_owned()),
+            display_name: Some(crate::pop::display_name(call)),
             uri: sip_uri(
                 Some(call.caller.best().to_owned()).filter(|u| !u.is_empty()),
                 &domain,
@@ -217,6 +218,9 @@ impl CallControl {
             session_id,
             1,
         );
+        if let Some(link) = crate::pop::call_info(self.config.desk_url.as_deref(), call) {
+            invite.headers.push("Call-Info", link);
+        }
         invite.headers.push("Content-Type", "application/sdp");
         invite.body = offer.to_string().into_bytes();
         let Ok(tx) = self.endpoint.send_request(now, invite.clone(), dest) else {

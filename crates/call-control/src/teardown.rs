@@ -43,6 +43,7 @@ impl CallControl {
         };
         let outcome = outcome_of(reason, &call.phase);
         self.by_sip_call_id.remove(&call.sip_call_id);
+        self.by_ref.remove(&call.call_ref);
         self.by_invite_tx.remove(&call.invite_tx);
         self.by_leg.remove(&call.leg);
         // Caller leg.

@@ -9,10 +9,10 @@
 use std::time::{Duration, Instant};
 
 use cti_proto::CtiClient;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 use tracing::{debug, info, warn};
 
-use call_control::events::CallFact;
+use call_control::events::{CallFact, CallRef};
 
 use crate::outbox::Outbox;
 
@@ -27,9 +27,19 @@ pub fn client(url: &str, token: Option<String>) -> Result<CtiClient, String> {
     CtiClient::connect_lazy(url.to_string(), token).map_err(|e| format!("cti url {url}: {e}"))
 }
 
+/// The CRM opened this SR for this call (from its answer to the call's arrival): the driver
+/// hands it to the core, which shows it on the operator's phone when the call is offered.
+pub type SrOpened = (CallRef, String);
+
 /// Delivers the outbox to the CRM until `stop` says so (then returns at once: what is left
-/// stays on disk for the next start).
-pub async fn deliver(outbox: Outbox, client: CtiClient, mut stop: watch::Receiver<bool>) {
+/// stays on disk for the next start). The numbers of the SRs the CRM opens go to `opened`
+/// (dropped, not waited for, when it is full).
+pub async fn deliver(
+    outbox: Outbox,
+    client: CtiClient,
+    mut stop: watch::Receiver<bool>,
+    opened: Option<mpsc::Sender<SrOpened>>,
+) {
     let mut backoff = Duration::from_millis(100);
     let mut last_report = Instant::now();
     loop {
@@ -62,7 +72,12 @@ pub async fn deliver(outbox: Outbox, client: CtiClient, mut stop: watch::Receive
                 }
                 let result = deliver_one(&client, &pending.fact).await;
                 let stored = match &result {
-                    Ok(()) => outbox.delivered(pending.seq).await,
+                    Ok(sr) => {
+                        if let (Some(number), Some(opened)) = (sr, &opened) {
+                            let _ = opened.try_send((pending.fact.call().clone(), number.clone()));
+                        }
+                        outbox.delivered(pending.seq).await
+                    }
                     Err(status) if is_permanent(status) => {
                         let reason = format!("{:?}: {}", status.code(), status.message());
                         warn!(seq = pending.seq, call = %pending.fact.call(), %reason, "crm refused a call fact for good: dead letter");
@@ -106,10 +121,15 @@ pub async fn deliver(outbox: Outbox, client: CtiClient, mut stop: watch::Receive
 }
 
 /// Sends one fact to the CRM. Progress facts stay in the engine (they serve its own restart).
-pub(crate) async fn deliver_one(client: &CtiClient, fact: &CallFact) -> Result<(), tonic::Status> {
+/// For an arrival, the answer names the call's SR: its number is returned.
+pub(crate) async fn deliver_one(
+    client: &CtiClient,
+    fact: &CallFact,
+) -> Result<Option<String>, tonic::Status> {
     match fact {
         CallFact::Arrived(a) => {
-            client.report_call_arrived(to_proto_arrived(a)).await?;
+            let ack = client.report_call_arrived(to_proto_arrived(a)).await?;
+            return Ok(ack.service_request.map(|sr| sr.number));
         }
         CallFact::Offered(o) => {
             let pop = client.report_call_offered(to_proto_offered(o)).await?;
@@ -136,7 +156,7 @@ pub(crate) async fn deliver_one(client: &CtiClient, fact: &CallFact) -> Result<(
         }
         CallFact::Progress { .. } => {}
     }
-    Ok(())
+    Ok(None)
 }
 
 /// Whether the CRM refused the message for good: retrying the same bytes cannot help.

@@ -61,10 +61,12 @@ pub(crate) async fn run(
         live,
         commands,
         activations,
+        opened,
     } = engine;
     // Without a command source, a channel nobody sends on.
     let mut commands = commands.unwrap_or_else(|| mpsc::channel(1).1);
     let mut activations = activations.unwrap_or_else(|| mpsc::channel(1).1);
+    let mut opened = opened.unwrap_or_else(|| mpsc::channel(1).1);
     // The live view: due after a change (at most every MIN_INTERVAL) or every MAX_INTERVAL.
     let mut live_changed = true;
     let mut live_sent = Instant::now()
@@ -243,6 +245,9 @@ pub(crate) async fn run(
             }
             Some((script, answer)) = activations.recv() => {
                 let _ = answer.send(core.handle_script(script));
+            }
+            Some((call, number)) = opened.recv() => {
+                core.handle_service_request(&call, &number);
             }
             changed = committed.changed() => {
                 if changed.is_err() {

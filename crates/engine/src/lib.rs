@@ -77,6 +77,7 @@ pub struct Engine {
     live: Option<tokio::sync::watch::Sender<Option<cti_proto::LiveView>>>,
     commands: Option<tokio::sync::mpsc::Receiver<commands::Queued>>,
     activations: Option<tokio::sync::mpsc::Receiver<reload::Activation>>,
+    opened: Option<tokio::sync::mpsc::Receiver<cti::SrOpened>>,
 }
 
 impl Engine {
@@ -112,6 +113,7 @@ impl Engine {
             live: None,
             commands: None,
             activations: None,
+            opened: None,
         })
     }
 
@@ -126,6 +128,12 @@ impl Engine {
         activations: tokio::sync::mpsc::Receiver<reload::Activation>,
     ) {
         self.activations = Some(activations);
+    }
+
+    /// Takes the numbers of the SRs the CRM opened (from [`cti::deliver`]), to show them on
+    /// operators' phones.
+    pub fn set_service_requests(&mut self, opened: tokio::sync::mpsc::Receiver<cti::SrOpened>) {
+        self.opened = Some(opened);
     }
 
     /// The prompt library the media legs play from: [`reload`] swaps it when prompts change.

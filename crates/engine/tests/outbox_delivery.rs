@@ -86,7 +86,7 @@ async fn facts_wait_for_a_crm_that_is_down_and_arrive_once_it_is_up() {
     let url = format!("http://127.0.0.1:{port}");
     let client = engine::cti::client(&url, Some(TOKEN.into())).unwrap();
     let (stop, stopped) = watch::channel(false);
-    let delivery = tokio::spawn(engine::cti::deliver(outbox.clone(), client, stopped));
+    let delivery = tokio::spawn(engine::cti::deliver(outbox.clone(), client, stopped, None));
 
     wait_until("a failed attempt is noted", async || {
         outbox.status().await.unwrap().last_error.is_some()

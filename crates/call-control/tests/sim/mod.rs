@@ -131,6 +131,7 @@ pub fn config(agents: &[&str]) -> EngineConfig {
         call_id_epoch: None,
         rng_seed: Some(7),
         sip_addr: ENGINE.parse().unwrap(),
+        desk_url: Some("https://crm.example.org".into()),
     }
 }
 
@@ -351,9 +352,18 @@ pub fn queue_call(sim: &mut Sim, call_id: &str, caller: &str) -> Drained {
     finish_playback(sim, &d)
 }
 
+/// The caller's number on the INVITE offered to `phone` (the From URI's user part).
 pub fn offered_caller(d: &Drained, phone: &str) -> Option<String> {
+    offered_invite(d, phone).map(|r| match r.from_hdr().unwrap().uri {
+        sip_message::Uri::Sip(u) => u.user.unwrap_or_default(),
+        other => panic!("From is not a SIP URI: {other:?}"),
+    })
+}
+
+/// The INVITE offered to `phone`, if any.
+pub fn offered_invite(d: &Drained, phone: &str) -> Option<Request> {
     d.requests(Method::Invite)
         .into_iter()
         .find(|(to, _)| *to == phone.parse::<SocketAddr>().unwrap())
-        .map(|(_, r)| r.from_hdr().unwrap().display_name.unwrap_or_default())
+        .map(|(_, r)| r)
 }
