@@ -8,6 +8,7 @@
 mod crm_users;
 pub mod ivr_admin;
 pub mod prompt_admin;
+pub mod top;
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};

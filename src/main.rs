@@ -90,6 +90,22 @@ enum Command {
     /// Read a password from standard input (one line) and print its argon2id hash, for
     /// `password_hash` in `[[crm.users]]`.
     HashPassword,
+    /// The supervisor's board in the terminal: queues, waits, operators by state, service
+    /// levels, live. The password comes from CENTRALINO_PASSWORD or standard input.
+    Top {
+        /// The CRM's HTTP address (default: http://<[crm] http_listen> of the configuration).
+        #[arg(long)]
+        url: Option<String>,
+        /// A supervisor's login.
+        #[arg(long, default_value = "supervisor")]
+        login: String,
+        /// Print the first view and exit.
+        #[arg(long)]
+        once: bool,
+        /// Configuration file (TOML), for the default address.
+        #[arg(long, default_value = "deploy/demo.toml")]
+        config: PathBuf,
+    },
 }
 
 /// Where the prompts are.
@@ -233,6 +249,22 @@ fn main() -> ExitCode {
 }
 
 /// Reads one line from standard input: the password, without its line end.
+/// One line of standard input (a prompt on the terminal, if it is one).
+fn read_line(what: &str) -> Result<String, String> {
+    use std::io::{BufRead, IsTerminal};
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        eprint!("{what} (it shows as you type; pipe it in to hide it): ");
+    }
+    let mut line = String::new();
+    stdin
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| format!("cannot read the {what}: {e}"))?;
+    let text = line.strip_suffix('\n').unwrap_or(&line);
+    Ok(text.strip_suffix('\r').unwrap_or(text).to_owned())
+}
+
 fn read_password() -> Result<crm::auth::Password, String> {
     use std::io::{BufRead, IsTerminal};
     let stdin = std::io::stdin();
@@ -253,6 +285,36 @@ fn read_password() -> Result<crm::auth::Password, String> {
 
 async fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
+        Command::Top {
+            url,
+            login,
+            once,
+            config,
+        } => {
+            use std::io::IsTerminal;
+            let url = match url {
+                Some(u) => u,
+                None => {
+                    let c = Config::load(&config, std::path::Path::new("."))
+                        .map_err(|e| e.to_string())?;
+                    format!("http://{}", c.http_listen)
+                }
+            };
+            let password = match std::env::var("CENTRALINO_PASSWORD") {
+                Ok(p) => p,
+                Err(_) => read_line("password")?,
+            };
+            let stdout = std::io::stdout();
+            let options = centralino::top::TopOptions {
+                url,
+                login,
+                password,
+                once,
+                clear: !once && stdout.is_terminal(),
+            };
+            let mut out = stdout;
+            centralino::top::run(&options, &mut out).await
+        }
         Command::HashPassword => {
             let password = read_password()?;
             let hash = crm::auth::hash_password(&password, crm::auth::HashCost::default())

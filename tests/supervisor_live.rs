@@ -1,7 +1,8 @@
 //! Story: a supervisor watches the board while no operator is logged in to technology support.
 //! Two citizens call and pick 2: the board (SSE, pushed by the engine through the CRM) shows
 //! them waiting, with the "callers without operators" warning; they give up and hang up, and
-//! the board shows the queue empty again and both calls abandoned today.
+//! the board shows the queue empty again and both calls abandoned today. `centralino top`
+//! shows the same board in a terminal.
 //!
 //! Real peers: SIPp callers; the supervisor's stream is read as a browser would.
 //! Run: `cargo test --test supervisor_live` (about 30 s; needs `sipp`).
@@ -70,6 +71,38 @@ async fn the_board_shows_callers_waiting_then_abandoned() {
     );
     assert_eq!(queue["waiting"].as_array().map(Vec::len), Some(2));
     assert_eq!(busy["stale"], false);
+
+    // The same board in a terminal: `centralino top`.
+    let top = tokio::process::Command::new(env!("CARGO_BIN_EXE_centralino"))
+        .args(["top", "--once", "--login", SUPERVISOR.0, "--url"])
+        .arg(format!("http://{}", engine.http_addr))
+        .env("CENTRALINO_PASSWORD", SUPERVISOR.1)
+        .output()
+        .await
+        .expect("centralino top runs");
+    let screen = String::from_utf8_lossy(&top.stdout);
+    assert!(
+        top.status.success(),
+        "{screen}{}",
+        String::from_utf8_lossy(&top.stderr)
+    );
+    let row: Vec<&str> = screen
+        .lines()
+        .find(|l| l.starts_with("technology "))
+        .unwrap_or_else(|| panic!("a technology row: {screen}"))
+        .split_whitespace()
+        .collect();
+    assert_eq!(row[2], "2", "two callers waiting: {screen}");
+    assert!(
+        screen.contains("callers wait, nobody logged in"),
+        "the warning: {screen}"
+    );
+    assert!(
+        screen
+            .lines()
+            .any(|l| l.starts_with("1001 ") && l.contains("logged_out")),
+        "{screen}"
+    );
 
     first.phone.expect_success(SIPP_TIMEOUT).await;
     second.phone.expect_success(SIPP_TIMEOUT).await;
