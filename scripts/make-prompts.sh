@@ -50,6 +50,14 @@ speak queue_position "You are caller number"
 speak average_wait "The average waiting time is"
 speak minutes "minutes"
 speak less_than_one_minute "less than one minute"
+# Confirmations of the operators' feature codes (*20 log in, *29 log out, *21 ready,
+# *22 not ready, *23 end wrap-up).
+speak feature_logged_in "You are logged in."
+speak feature_logged_out "You are logged out."
+speak feature_ready "You are ready for calls."
+speak feature_not_ready "You are not ready."
+speak feature_wrap_up_ended "Wrap-up ended."
+speak feature_refused "That is not possible now."
 
 digits=(zero one two three four five six seven eight nine)
 for i in "${!digits[@]}"; do

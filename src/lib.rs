@@ -692,6 +692,17 @@ impl Running {
 mod tests {
     use super::*;
 
+    #[test]
+    fn every_prompt_the_engine_plays_itself_is_shipped() {
+        let library = prompts::PromptLibrary::load_dir(root().join("prompts")).unwrap();
+        for name in call_control::engine_prompts() {
+            assert!(
+                library.get(&name).is_some(),
+                "prompts/{name}.wav is shipped"
+            );
+        }
+    }
+
     fn root() -> PathBuf {
         PathBuf::from(env!("CARGO_MANIFEST_DIR"))
     }

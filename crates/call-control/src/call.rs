@@ -182,4 +182,6 @@ pub(crate) struct Call {
     pub answered_unix_ms: Option<i64>,
     /// The number of the SR the CRM opened for the call, once it said so.
     pub service_request: Option<String>,
+    /// A script of the call's own instead of the IVR's (feature codes).
+    pub script: Option<std::sync::Arc<ivr::Script>>,
 }

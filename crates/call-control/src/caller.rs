@@ -219,6 +219,16 @@ impl CallControl {
             self.respond(now, tx, 488, "Not Acceptable Here");
             return;
         };
+        // A feature code from an operator's phone: authenticated, applied, then a call of its
+        // own that confirms it and leaves no record.
+        let feature = if crate::features::is_feature_code(&dialled) {
+            match self.feature_call(now, tx, &request, source, &dialled) {
+                Some(script) => Some(script),
+                None => return,
+            }
+        } else {
+            None
+        };
         let id = acd::CallId(self.next_call);
         self.next_call += 1;
         self.stats.calls_started += 1;
@@ -228,6 +238,9 @@ impl CallControl {
         info!(call = %call_ref, "incoming call");
         let started_unix_ms = self.clock.now_unix_ms();
         let caller = CallerNumber::normalise(&caller, &self.config.numbering_plan);
+        if feature.is_some() {
+            self.unrecorded.insert(call_ref.clone());
+        }
         self.fact(CallFact::Arrived(CallArrived {
             call: call_ref.clone(),
             sip_call_id: sip_call_id.clone(),
@@ -261,6 +274,7 @@ impl CallControl {
             offered_unix_ms: None,
             answered_unix_ms: None,
             service_request: None,
+            script: feature,
         };
         self.by_ref.insert(call.call_ref.clone(), id);
         self.calls.insert(id, call);
@@ -363,7 +377,7 @@ impl CallControl {
             return;
         }
         let session = Session::new(
-            self.script.clone(),
+            call.script.clone().unwrap_or_else(|| self.script.clone()),
             CallContext {
                 caller: Pii::new(call.caller.best().to_owned()),
                 dialled: call.dialled.clone(),

@@ -53,6 +53,7 @@ mod caller;
 mod commands;
 pub mod config;
 pub mod events;
+mod features;
 mod operator;
 mod pop;
 mod restore;
@@ -81,6 +82,7 @@ pub use crate::events::{
     CallArrived, CallFact, CallOffered, CallRecord, CallRef, LegId, LegOpened, LookupId,
     MediaCommand, MediaEvent, StoredBinding,
 };
+pub use crate::features::FEATURE_PROMPTS;
 pub use crate::restore::{JournalMismatch, Restored, StoredEntry};
 pub use crate::script::{ScriptActivated, ScriptRefused};
 use crate::timers::Deadlines;
@@ -104,6 +106,7 @@ pub fn engine_prompts() -> Vec<String> {
     .map(str::to_owned)
     .collect();
     names.extend((0..10).map(|d| format!("digit_{d}")));
+    names.extend(features::FEATURE_PROMPTS.iter().map(|p| p.to_string()));
     names
 }
 
@@ -195,6 +198,8 @@ pub struct CallControl {
     by_client_tx: HashMap<ClientTxId, acd::CallId>,
     by_leg: HashMap<LegId, acd::CallId>,
     by_ref: HashMap<CallRef, acd::CallId>,
+    /// Calls that leave no facts (feature codes).
+    unrecorded: std::collections::HashSet<CallRef>,
     agents: HashMap<String, Agent>,
     outputs: VecDeque<Output>,
     deadlines: Deadlines<(acd::CallId, CallTimer)>,
@@ -310,6 +315,7 @@ impl CallControl {
             by_client_tx: HashMap::new(),
             by_leg: HashMap::new(),
             by_ref: HashMap::new(),
+            unrecorded: Default::default(),
             agents,
             outputs: VecDeque::new(),
             deadlines: Deadlines::new(),
@@ -508,6 +514,12 @@ impl CallControl {
     }
 
     fn fact(&mut self, fact: CallFact) {
+        if self.unrecorded.contains(fact.call()) {
+            if matches!(fact, CallFact::Ended(_)) {
+                self.unrecorded.remove(fact.call());
+            }
+            return;
+        }
         self.outputs.push_back(Output::Fact(Box::new(fact)));
     }
 

@@ -227,6 +227,12 @@ fn shipped_prompts_all_load() {
         "less_than_one_minute",
         "hold_music",
         "voicemail_beep",
+        "feature_logged_in",
+        "feature_logged_out",
+        "feature_ready",
+        "feature_not_ready",
+        "feature_wrap_up_ended",
+        "feature_refused",
     ]
     .map(String::from)
     .into();

@@ -1,7 +1,7 @@
 //! A sans-IO registrar (RFC 3261 10.3) with digest authentication (RFC 3261 22, RFC 2617,
 //! RFC 8760: SHA-256 offered first, MD5 for older phones).
 //!
-//! Nonces are stateless: `<issued-at ms hex>-<SHA-256(secret:issued-at:realm:address)>`, so
+//! Nonces are stateless: `<issued-at ms hex>.<challenge number hex>-<SHA-256(secret:stamp:realm:address)>`, so
 //! unanswered challenges cost no memory, a nonce is only good from the address it was issued
 //! to, and one older than `nonce_lifetime` is answered `stale=true`. Successful nonces keep
 //! their count so that a captured `Authorization` cannot be replayed, and failures are
@@ -126,6 +126,9 @@ pub struct Registrar {
     config: RegistrarConfig,
     secret: String,
     epoch: Instant,
+    /// Numbers the challenges, so that two issued in the same millisecond to the same address
+    /// still differ (else a client's fresh `nc=1` on the second would look like a replay).
+    challenges: std::cell::Cell<u64>,
     bindings: BTreeMap<String, Vec<Binding>>,
     guard: AuthGuard,
     /// The verdict of the last `authenticate`, for `handle_register`'s outcome.
@@ -150,6 +153,7 @@ impl Registrar {
             config,
             secret: random_hex(&mut rng, 16),
             epoch: now,
+            challenges: std::cell::Cell::new(0),
             bindings: BTreeMap::new(),
             guard,
             verdict: AuthVerdict::NotApplicable,
@@ -179,9 +183,12 @@ impl Registrar {
         algorithm: Algorithm,
     ) -> Challenge {
         let issued = now.saturating_duration_since(self.epoch).as_millis() as u64;
+        let seq = self.challenges.get();
+        self.challenges.set(seq.wrapping_add(1));
+        let stamp = format!("{issued:x}.{seq:x}");
         Challenge {
             realm: self.config.realm.clone(),
-            nonce: format!("{issued:x}-{}", self.nonce_mac(issued, source)),
+            nonce: format!("{stamp}-{}", self.nonce_mac(&stamp, source)),
             opaque: Some(self.opaque()),
             algorithm,
             qop_auth: true,
@@ -189,9 +196,10 @@ impl Registrar {
         }
     }
 
-    fn nonce_mac(&self, issued: u64, source: IpAddr) -> String {
+    /// The MAC of a nonce's stamp (`<issued ms hex>.<challenge number hex>`).
+    fn nonce_mac(&self, stamp: &str, source: IpAddr) -> String {
         Algorithm::Sha256.hex(&format!(
-            "{}:{issued:x}:{}:{source}",
+            "{}:{stamp}:{}:{source}",
             self.secret, self.config.realm
         ))[..32]
             .to_owned()
@@ -202,13 +210,16 @@ impl Registrar {
     }
 
     fn nonce_status(&self, nonce: &str, now: Instant, source: IpAddr) -> NonceStatus {
-        let Some((issued, mac)) = nonce.split_once('-') else {
+        let Some((stamp, mac)) = nonce.split_once('-') else {
+            return NonceStatus::Invalid;
+        };
+        let Some((issued, seq)) = stamp.split_once('.') else {
             return NonceStatus::Invalid;
         };
         let Ok(issued_ms) = u64::from_str_radix(issued, 16) else {
             return NonceStatus::Invalid;
         };
-        if issued.len() > 16 || mac != self.nonce_mac(issued_ms, source) {
+        if issued.len() > 16 || seq.len() > 16 || mac != self.nonce_mac(stamp, source) {
             return NonceStatus::Invalid;
         }
         let age = now

@@ -470,3 +470,41 @@ fn sha256_is_offered_first_and_md5_still_works() {
         assert_eq!(out.response.status, 200, "{:?}", challenge.algorithm);
     }
 }
+
+/// Two challenges in the same millisecond to the same address (two phones behind one NAT, or
+/// one phone registering and then dialling a feature code) are different nonces: each fresh
+/// answer with `nc=1` is accepted, not taken for a replay of the other.
+#[test]
+fn challenges_in_the_same_millisecond_are_distinct_nonces() {
+    let now = Instant::now();
+    let mut reg = Registrar::new(RegistrarConfig::new("centralino"), now, 9);
+    let contact = "<sip:alice@10.0.0.5:5060>";
+    let first = challenge_of(
+        &reg.handle_register(
+            now,
+            &register(1, contact, Some(600), None),
+            phone(),
+            &passwords,
+        )
+        .response,
+    );
+    let second = challenge_of(
+        &reg.handle_register(
+            now,
+            &register(2, contact, Some(600), None),
+            phone(),
+            &passwords,
+        )
+        .response,
+    );
+    assert_ne!(first.nonce, second.nonce);
+    for (cseq, challenge) in [(3, &first), (4, &second)] {
+        let out = reg.handle_register(
+            now,
+            &register(cseq, contact, Some(600), Some(&answer(challenge, "s3cret"))),
+            phone(),
+            &passwords,
+        );
+        assert_eq!(out.response.status, 200, "nonce {}", challenge.nonce);
+    }
+}
