@@ -95,6 +95,8 @@ struct FileConfig {
     #[serde(default)]
     acd: AcdSettings,
     #[serde(default)]
+    limits: engine::Limits,
+    #[serde(default)]
     shutdown_grace: Option<f64>,
     #[serde(default)]
     engine: EngineSection,
@@ -325,6 +327,7 @@ impl Config {
                 rng_seed: None,
                 sip_addr: file.sip.listen,
                 desk_url: public_url,
+                limits: file.limits,
             },
         })
     }
@@ -761,6 +764,44 @@ mod tests {
         )
         .unwrap();
         assert!(assets.script.queues_used().contains("personnel-info"));
+    }
+
+    #[test]
+    fn limits_and_the_public_url_are_configured() {
+        let demo = std::fs::read_to_string(root().join("deploy/demo.toml")).unwrap();
+        let path = Path::new("site.toml");
+        let config = Config::parse(&demo, path, &root()).unwrap();
+        assert_eq!(config.engine.limits.max_calls, 2000, "defaults");
+        assert_eq!(config.engine.limits.rtp_timeout, Duration::from_secs(60));
+        let site = format!(
+            "{demo}\n[limits]\nmax_calls = 300\nmax_call_rate = 0\nmax_call_duration = 7200\nrtp_timeout = 30\n"
+        )
+        .replacen(
+            "\nembedded = true",
+            "\nembedded = true\npublic_url = \"https://crm.example.org/\"",
+            1,
+        );
+        let config = Config::parse(&site, path, &root()).unwrap();
+        let limits = &config.engine.limits;
+        assert_eq!(
+            (
+                limits.max_calls,
+                limits.max_call_rate,
+                limits.max_call_duration,
+                limits.rtp_timeout
+            ),
+            (300, 0, Duration::from_secs(7200), Duration::from_secs(30))
+        );
+        assert_eq!(
+            config.engine.desk_url.as_deref(),
+            Some("https://crm.example.org")
+        );
+        let bad = site.replace("https://crm.example.org/", "javascript:alert(1)");
+        let err = Config::parse(&bad, path, &root()).unwrap_err().to_string();
+        assert!(err.contains("crm.public_url"), "{err}");
+        let typo = format!("{demo}\n[limits]\nmax_cals = 3\n");
+        let err = Config::parse(&typo, path, &root()).unwrap_err().to_string();
+        assert!(err.contains("max_cals"), "{err}");
     }
 
     #[test]

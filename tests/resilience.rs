@@ -202,3 +202,34 @@ fn garbage(target: SocketAddr) -> Vec<Vec<u8>> {
     out.push(many.into_bytes());
     out
 }
+
+/// A caller's phone (or its network) dies mid-call without a BYE: it stops sending RTP. After
+/// the configured silence the engine hangs up and the SR says why.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_caller_whose_phone_falls_silent_is_hung_up_and_recorded() {
+    let _serial = one_story_at_a_time().await;
+    let (engine, data) = start_demo(|config| {
+        config.engine.limits.rtp_timeout = Duration::from_secs(3);
+    })
+    .await;
+    let logs = log_dir(&data);
+    // Two keys (RFC 4733 packets) at once, then nothing: the phone stays on the line and
+    // waits for the engine's BYE.
+    let plan = CallPlan::waits_for_bye(
+        ['1', '1'],
+        Duration::from_millis(200),
+        Duration::from_millis(200),
+    );
+    let caller = Caller::dial(engine.sip_addr, "silent", &plan, &logs);
+    let phone = caller.phone.expect_success(Duration::from_secs(60)).await;
+    assert_eq!(
+        phone.received_requests("BYE").len(),
+        1,
+        "the engine hung up"
+    );
+    let sr =
+        wait_for_service_request(engine.http_addr, &caller.call_id, Duration::from_secs(10)).await;
+    assert_field(&sr, "call.end_reason", "media_timeout");
+    engine.shutdown().await;
+    keep_logs_if_asked(data);
+}

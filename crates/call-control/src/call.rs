@@ -30,6 +30,8 @@ pub(crate) enum CallTimer {
     Ivr,
     /// How long the IVR waits for a caller look-up before it goes on as for a guest.
     Lookup,
+    /// The longest a call may last ([`crate::Limits::max_call_duration`]).
+    MaxDuration,
 }
 
 #[derive(Debug)]
@@ -184,4 +186,6 @@ pub(crate) struct Call {
     pub service_request: Option<String>,
     /// A script of the call's own instead of the IVR's (feature codes).
     pub script: Option<std::sync::Arc<ivr::Script>>,
+    /// When the call reaches its longest duration.
+    pub ends_by: std::time::Instant,
 }

@@ -229,6 +229,12 @@ impl CallControl {
         } else {
             None
         };
+        if feature.is_none()
+            && let Err(why) = self.admit(now)
+        {
+            self.refuse_overload(now, tx, why);
+            return;
+        }
         let id = acd::CallId(self.next_call);
         self.next_call += 1;
         self.stats.calls_started += 1;
@@ -275,12 +281,14 @@ impl CallControl {
             answered_unix_ms: None,
             service_request: None,
             script: feature,
+            ends_by: now,
         };
         self.by_ref.insert(call.call_ref.clone(), id);
         self.calls.insert(id, call);
         self.by_sip_call_id.insert(sip_call_id, (id, Side::Caller));
         self.by_invite_tx.insert(tx, id);
         self.by_leg.insert(leg, id);
+        self.arm_max_duration(now, id);
         self.outputs.push_back(Output::OpenLeg { leg });
         self.respond(now, tx, 180, "Ringing");
     }

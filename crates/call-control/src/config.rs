@@ -22,6 +22,52 @@ pub struct AgentConfig {
     pub skill: u8,
 }
 
+/// Limits that protect the service (`[limits]` in the configuration file).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    /// Calls in progress at most (IVR, queue and talking together); a caller beyond it gets
+    /// `503 Service Unavailable` with `Retry-After`.
+    #[serde(default = "default_max_calls")]
+    pub max_calls: usize,
+    /// New calls accepted per second at most (a one-second burst allowed); beyond it, 503
+    /// with `Retry-After`. 0: no rate limit.
+    #[serde(default = "default_max_call_rate")]
+    pub max_call_rate: u32,
+    /// The longest a call may last, answer to end; then the engine hangs up both sides and
+    /// records it with end reason `max_duration`.
+    #[serde(default = "default_max_call_duration", with = "secs")]
+    pub max_call_duration: Duration,
+    /// An answered call whose caller (or operator) phone sends no RTP for this long is over
+    /// (the phone or its network died): the engine hangs up and records `media_timeout`.
+    #[serde(default = "default_rtp_timeout", with = "secs")]
+    pub rtp_timeout: Duration,
+}
+
+fn default_max_calls() -> usize {
+    2000
+}
+fn default_max_call_rate() -> u32 {
+    200
+}
+fn default_max_call_duration() -> Duration {
+    Duration::from_secs(4 * 3600)
+}
+fn default_rtp_timeout() -> Duration {
+    Duration::from_secs(60)
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_calls: default_max_calls(),
+            max_call_rate: default_max_call_rate(),
+            max_call_duration: default_max_call_duration(),
+            rtp_timeout: default_rtp_timeout(),
+        }
+    }
+}
+
 /// ACD-wide settings (`[acd]` in the configuration file).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -94,6 +140,8 @@ pub struct EngineConfig {
     /// INVITE to an operator's phone links the call's SR page (`<desk_url>/desk/sr/<number>`)
     /// in a `Call-Info` header. `None`: no link.
     pub desk_url: Option<String>,
+    /// Admission control, the longest call, RTP inactivity.
+    pub limits: Limits,
 }
 
 mod secs {

@@ -85,6 +85,9 @@ pub enum MediaEvent {
     Digit(char),
     /// The playback started with this token finished (not reported when replaced or stopped).
     PlaybackFinished { token: u64 },
+    /// The leg's phone has sent no RTP for [`crate::Limits::rtp_timeout`] (reported once per
+    /// silence).
+    Inactive,
 }
 
 /// The answer to [`crate::Output::OpenLeg`].

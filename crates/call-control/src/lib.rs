@@ -54,6 +54,7 @@ mod commands;
 pub mod config;
 pub mod events;
 mod features;
+mod limits;
 mod operator;
 mod pop;
 mod restore;
@@ -77,7 +78,7 @@ use tracing::warn;
 
 use crate::call::{Call, CallTimer, Side};
 pub use crate::commands::{CommandError, ForcedState, OperatorCommand};
-pub use crate::config::{AcdSettings, AgentConfig, EngineConfig};
+pub use crate::config::{AcdSettings, AgentConfig, EngineConfig, Limits};
 pub use crate::events::{
     CallArrived, CallFact, CallOffered, CallRecord, CallRef, LegId, LegOpened, LookupId,
     MediaCommand, MediaEvent, StoredBinding,
@@ -174,6 +175,10 @@ pub struct ControlStats {
     pub calls_started: u64,
     pub calls_active: u64,
     pub calls_rejected: u64,
+    /// Of the rejected: refused by admission control ([`Limits`]).
+    pub calls_refused_overload: u64,
+    /// Calls ended because their RTP stopped or they reached the longest duration.
+    pub calls_ended_by_limits: u64,
 }
 
 /// An operator account and where their phone is.
@@ -217,6 +222,10 @@ pub struct CallControl {
     next_leg: u64,
     next_token: u64,
     draining: bool,
+    /// Admission control's token bucket: calls it may still accept now, and when it was
+    /// last filled.
+    admission_tokens: f64,
+    admission_filled: Instant,
     /// Set by `hang_up_all`: no more offers to operators.
     hanging_up: bool,
     stats: ControlStats,
@@ -300,6 +309,7 @@ impl CallControl {
         acd_config.targets = config.acd.targets;
         let acd = acd::Acd::new(acd_config.clone(), now)?;
         let epoch = config.call_id_epoch.unwrap_or_else(|| clock.now_unix_ms());
+        let admission_tokens = f64::from(config.limits.max_call_rate);
         let call_ref_prefix = format!("{}-{}", config.node, base36(epoch.max(0) as u64));
         Ok(Self {
             config,
@@ -330,6 +340,8 @@ impl CallControl {
             next_leg: 1,
             next_token: 1,
             draining: false,
+            admission_tokens,
+            admission_filled: now,
             hanging_up: false,
             stats: ControlStats::default(),
         })
@@ -419,7 +431,10 @@ impl CallControl {
         }
         for (at, (id, timer)) in self.deadlines.pop_due(now) {
             // A stale entry: the call is gone, or re-armed or disarmed this timer since.
-            let current = self.calls.get(&id).and_then(|c| c.phase.deadline(timer));
+            let current = self.calls.get(&id).and_then(|c| match timer {
+                CallTimer::MaxDuration => Some(c.ends_by),
+                _ => c.phase.deadline(timer),
+            });
             if current != Some(at) {
                 continue;
             }
@@ -434,6 +449,7 @@ impl CallControl {
                     self.ivr_input(now, id, ivr::Input::Timeout(now));
                 }
                 CallTimer::Lookup => self.lookup_timed_out(now, id),
+                CallTimer::MaxDuration => self.max_duration_reached(now, id),
             }
         }
         if self.acd_deadline.is_some_and(|t| t <= now) {
@@ -480,6 +496,11 @@ impl CallControl {
         let Some(call) = self.calls.get(&id) else {
             return;
         };
+        if event == MediaEvent::Inactive {
+            // Either leg: the call is over.
+            self.media_inactive(now, id);
+            return;
+        }
         if call.leg != leg {
             // Keys pressed on the operator's phone are not for the IVR.
             return;
@@ -504,6 +525,7 @@ impl CallControl {
                     self.ivr_input(now, id, ivr::Input::PlaybackFinished(now));
                 }
             }
+            MediaEvent::Inactive => {} // handled above, for both legs
         }
     }
 

@@ -103,6 +103,10 @@ pub enum EndReason {
     SipFailure,
     /// The engine stopped abruptly; the call was closed at the next start.
     EngineRestarted,
+    /// The call reached the longest duration the engine allows.
+    MaxDuration,
+    /// A phone stopped sending RTP: it or its network died.
+    MediaTimeout,
 }
 
 named_enum!(EndReason {
@@ -117,6 +121,8 @@ named_enum!(EndReason {
     QueueExit => "queue_exit",
     SipFailure => "sip_failure",
     EngineRestarted => "engine_restarted",
+    MaxDuration => "max_duration",
+    MediaTimeout => "media_timeout",
 });
 
 /// How far a call got: the last stage it reached, in order.

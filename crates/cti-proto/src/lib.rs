@@ -143,6 +143,8 @@ wire_enum!(
         QueueExit,
         SipFailure,
         EngineRestarted,
+        MaxDuration,
+        MediaTimeout,
     }
 );
 wire_enum!(

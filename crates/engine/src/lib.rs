@@ -44,7 +44,7 @@ use prompts::PromptLibrary;
 use rand::Rng;
 
 pub use assets::Assets;
-pub use call_control::{AcdSettings, AgentConfig, EngineConfig, acd, events};
+pub use call_control::{AcdSettings, AgentConfig, EngineConfig, Limits, acd, events};
 pub use outbox::{Outbox, OutboxError, OutboxStatus};
 pub use sip_transaction::digest::Algorithm as DigestAlgorithm;
 

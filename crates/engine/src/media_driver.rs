@@ -63,6 +63,7 @@ pub struct MediaManager {
     commands: HashMap<LegId, mpsc::UnboundedSender<MediaCommand>>,
     rng: ChaCha8Rng,
     stats: Arc<MediaStats>,
+    rtp_timeout: Option<std::time::Duration>,
 }
 
 impl MediaManager {
@@ -80,7 +81,15 @@ impl MediaManager {
             commands: HashMap::new(),
             rng: ChaCha8Rng::seed_from_u64(seed),
             stats: Arc::new(MediaStats::default()),
+            rtp_timeout: None,
         }
+    }
+
+    /// Report [`MediaEvent::Inactive`] for a configured leg that received no RTP for
+    /// `timeout` (once per silence; `None`, the default: never).
+    pub fn with_rtp_timeout(mut self, timeout: Option<std::time::Duration>) -> Self {
+        self.rtp_timeout = timeout.filter(|t| !t.is_zero());
+        self
     }
 
     pub fn stats(&self) -> Arc<MediaStats> {
@@ -140,6 +149,7 @@ impl MediaManager {
             events: self.events.clone(),
             sender,
             stats: self.stats.clone(),
+            rtp_timeout: self.rtp_timeout,
         };
         tokio::spawn(task.run(rx));
         Ok(local)
@@ -154,6 +164,7 @@ struct LegTask {
     events: mpsc::UnboundedSender<(LegId, MediaEvent)>,
     sender: RtpSender,
     stats: Arc<MediaStats>,
+    rtp_timeout: Option<std::time::Duration>,
 }
 
 struct Playing {
@@ -174,7 +185,16 @@ impl LegTask {
         let mut dtmf = DtmfReceiver::new();
         let mut bridge: Option<Arc<LegShared>> = None;
         let mut buf = vec![0u8; 2048];
+        // RTP inactivity: counted from the leg's configuration (its peer known) or the last
+        // packet accepted; reported once per silence.
+        let mut last_rx: Option<tokio::time::Instant> = None;
+        let mut inactive_reported = false;
         loop {
+            let inactive_at = self
+                .rtp_timeout
+                .zip(last_rx)
+                .filter(|_| !inactive_reported)
+                .map(|(t, at)| at + t);
             let deadline = playing.as_ref().and_then(|p| p.playout.next_deadline());
             let sleep_until = deadline
                 .map(tokio::time::Instant::from_std)
@@ -193,6 +213,7 @@ impl LegTask {
                             telephone_event_pt = te;
                             symmetric = s;
                             latch.signal(remote, s);
+                            last_rx.get_or_insert_with(tokio::time::Instant::now);
                         }
                         MediaCommand::Play { prompts, then_loop, token } => {
                             let now = Instant::now();
@@ -262,6 +283,8 @@ impl LegTask {
                             continue;
                         }
                     }
+                    last_rx = Some(tokio::time::Instant::now());
+                    inactive_reported = false;
                     let is_dtmf = Some(view.payload_type()) == telephone_event_pt;
                     if let Some(digit) = is_dtmf
                         .then(|| dtmf.on_packet(Instant::now(), view.timestamp(), view.payload()))
@@ -272,6 +295,11 @@ impl LegTask {
                     if let Some((peer, to)) = bridge.as_ref().and_then(|p| p.remote().map(|to| (p, to))) {
                         let _ = peer.socket.send_to(packet, to).await;
                     }
+                }
+                () = tokio::time::sleep_until(inactive_at.unwrap_or(sleep_until)), if inactive_at.is_some() => {
+                    inactive_reported = true;
+                    debug!(leg = %self.leg, "no rtp for the configured time");
+                    let _ = self.events.send((self.leg, MediaEvent::Inactive));
                 }
                 () = tokio::time::sleep_until(sleep_until), if deadline.is_some() => {
                     let now = Instant::now();

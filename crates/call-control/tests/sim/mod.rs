@@ -132,6 +132,7 @@ pub fn config(agents: &[&str]) -> EngineConfig {
         rng_seed: Some(7),
         sip_addr: ENGINE.parse().unwrap(),
         desk_url: Some("https://crm.example.org".into()),
+        limits: Default::default(),
     }
 }
 
