@@ -127,8 +127,9 @@ impl CallControl {
             _ if in_dialog && self.lookup(&request).is_none() => {
                 self.respond(now, tx, 481, "Call/Transaction Does Not Exist");
             }
-            Method::Info | Method::Update | Method::Message | Method::Notify => {
-                // INFO (SIP INFO DTMF) and the rest are accepted and ignored for now.
+            Method::Info => self.handle_info(now, tx, &request),
+            Method::Update | Method::Message | Method::Notify => {
+                // Accepted and ignored for now.
                 self.respond(now, tx, 200, "OK");
             }
             _ => {
@@ -520,6 +521,31 @@ type Refusal = (u16, &'static str, Vec<(&'static str, String)>);
 
 /// Checks a UAS makes before it acts on a new request (RFC 3261 8.2.2 and 8.2.3); the
 /// response to send if the request fails one.
+/// Whether the request's `Accept` (all of its values) allows `application/sdp`; no `Accept`
+/// means SDP (RFC 3261 20.1).
+fn accepts_sdp(request: &Request) -> bool {
+    let mut any = false;
+    for range in request
+        .headers
+        .get_all("Accept")
+        .flat_map(|v| v.split(','))
+        .map(|r| {
+            r.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .filter(|r| !r.is_empty())
+    {
+        any = true;
+        if matches!(range.as_str(), "application/sdp" | "application/*" | "*/*") {
+            return true;
+        }
+    }
+    !any
+}
+
 fn precheck(request: &Request) -> Option<Refusal> {
     // 8.2.2.1: only sip: and sips: Request-URIs (RFC 4475 3.3.2 unkscm, 3.3.3 novelsc).
     if !matches!(request.uri, Uri::Sip(_)) {
@@ -538,6 +564,15 @@ fn precheck(request: &Request) -> Option<Refusal> {
             420,
             "Bad Extension",
             vec![("Unsupported", required.join(", "))],
+        ));
+    }
+    // 8.2.2.2 / RFC 4475 3.3.15 (sdp01): an INVITE whose Accept excludes SDP cannot take our
+    // answer.
+    if request.method == Method::Invite && !accepts_sdp(request) {
+        return Some((
+            406,
+            "Not Acceptable",
+            vec![("Accept", "application/sdp".to_string())],
         ));
     }
     // 8.2.3: a body we cannot read (RFC 4475 3.3.7 invut).

@@ -54,6 +54,7 @@ mod commands;
 pub mod config;
 pub mod events;
 mod features;
+mod info_dtmf;
 mod limits;
 mod operator;
 mod pop;
