@@ -282,10 +282,18 @@ impl CallControl {
                 }
                 acd::Output::Offer {
                     call,
+                    queue,
                     operator,
                     waited,
                     ..
-                } => self.offer(now, call, operator.0, waited),
+                } => {
+                    // An overflowed call is offered from the queue it moved to: the screen
+                    // pop and the record name the queue that serves it.
+                    if let Some(c) = self.calls.get_mut(&call) {
+                        c.queue = Some(queue.0);
+                    }
+                    self.offer(now, call, operator.0, waited)
+                }
                 acd::Output::Announce {
                     call,
                     position,
