@@ -140,6 +140,9 @@ struct SipSection {
 #[serde(deny_unknown_fields)]
 struct MediaSection {
     ip: IpAddr,
+    /// `[first, last]`: RTP on the even ports of this range only.
+    #[serde(default)]
+    rtp_ports: Option<[u16; 2]>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -266,6 +269,15 @@ impl Config {
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let rtp_ports = match file.media.rtp_ports {
+            Some([first, last]) if first < 1024 || last < first.saturating_add(1) => {
+                return Err(parse_err(format!(
+                    "media.rtp_ports: [{first}, {last}] must be two ports from 1024 up, the first below the last"
+                )));
+            }
+            Some([first, last]) => Some((first, last)),
+            None => None,
+        };
         let public_url = match file.crm.public_url {
             Some(url) if !(url.starts_with("https://") || url.starts_with("http://")) => {
                 return Err(parse_err(format!(
@@ -328,6 +340,7 @@ impl Config {
                 sip_addr: file.sip.listen,
                 desk_url: public_url,
                 limits: file.limits,
+                rtp_ports,
             },
         })
     }
@@ -799,6 +812,12 @@ mod tests {
         let bad = site.replace("https://crm.example.org/", "javascript:alert(1)");
         let err = Config::parse(&bad, path, &root()).unwrap_err().to_string();
         assert!(err.contains("crm.public_url"), "{err}");
+        let ports = demo.replacen("[media]", "[media]\nrtp_ports = [10000, 10100]", 1);
+        let config = Config::parse(&ports, path, &root()).unwrap();
+        assert_eq!(config.engine.rtp_ports, Some((10000, 10100)));
+        let low = demo.replacen("[media]", "[media]\nrtp_ports = [80, 90]", 1);
+        let err = Config::parse(&low, path, &root()).unwrap_err().to_string();
+        assert!(err.contains("media.rtp_ports"), "{err}");
         let typo = format!("{demo}\n[limits]\nmax_cals = 3\n");
         let err = Config::parse(&typo, path, &root()).unwrap_err().to_string();
         assert!(err.contains("max_cals"), "{err}");

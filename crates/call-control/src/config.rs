@@ -142,6 +142,8 @@ pub struct EngineConfig {
     pub desk_url: Option<String>,
     /// Admission control, the longest call, RTP inactivity.
     pub limits: Limits,
+    /// RTP ports (even numbers of this inclusive range, e.g. 10000-20000); `None`: any.
+    pub rtp_ports: Option<(u16, u16)>,
 }
 
 mod secs {

@@ -76,7 +76,8 @@ pub(crate) async fn run(
     let grace = config.shutdown_grace;
     let (media_tx, mut media_rx) = mpsc::unbounded_channel();
     let mut media = MediaManager::new(config.media_ip, prompts, media_tx, media_seed)
-        .with_rtp_timeout(Some(config.limits.rtp_timeout));
+        .with_rtp_timeout(Some(config.limits.rtp_timeout))
+        .with_port_range(config.rtp_ports);
     let (batches, batch_rx) = mpsc::channel(WRITER_QUEUE);
     let (committed_tx, mut committed) = watch::channel(0u64);
     let writer = tokio::spawn(outbox::write(outbox, batch_rx, committed_tx));

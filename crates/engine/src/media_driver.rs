@@ -52,6 +52,8 @@ pub struct MediaStats {
     pub not_rtp: std::sync::atomic::AtomicU64,
     /// RTP from a source other than the latched one: never relayed, never read for keys.
     pub wrong_source: std::sync::atomic::AtomicU64,
+    /// Legs refused because the configured RTP port range was used up.
+    pub no_port: std::sync::atomic::AtomicU64,
 }
 
 /// Opens RTP legs and routes commands to their tasks.
@@ -64,6 +66,10 @@ pub struct MediaManager {
     rng: ChaCha8Rng,
     stats: Arc<MediaStats>,
     rtp_timeout: Option<std::time::Duration>,
+    /// RTP ports to use (even numbers of this inclusive range); `None`: any the OS gives.
+    ports: Option<(u16, u16)>,
+    /// The next port of `ports` to try.
+    next_port: u16,
 }
 
 impl MediaManager {
@@ -82,7 +88,42 @@ impl MediaManager {
             rng: ChaCha8Rng::seed_from_u64(seed),
             stats: Arc::new(MediaStats::default()),
             rtp_timeout: None,
+            ports: None,
+            next_port: 0,
         }
+    }
+
+    /// Bind RTP sockets on the even ports of `first..=last` only (firewalls open such a
+    /// range), round robin, skipping ports in use.
+    pub fn with_port_range(mut self, range: Option<(u16, u16)>) -> Self {
+        self.ports = range.map(|(first, last)| (first + first % 2, last));
+        self.next_port = self.ports.map_or(0, |(first, _)| first);
+        self
+    }
+
+    /// A bound socket: on a port of the range, or any.
+    fn bind(&mut self) -> Result<std::net::UdpSocket, String> {
+        let Some((first, last)) = self.ports else {
+            return std::net::UdpSocket::bind(SocketAddr::new(self.ip, 0))
+                .map_err(|e| format!("cannot bind an RTP socket on {}: {e}", self.ip));
+        };
+        let count = usize::from(last.saturating_sub(first) / 2) + 1;
+        for _ in 0..count {
+            let port = self.next_port;
+            self.next_port = if port.saturating_add(2) > last {
+                first
+            } else {
+                port + 2
+            };
+            if let Ok(socket) = std::net::UdpSocket::bind(SocketAddr::new(self.ip, port)) {
+                return Ok(socket);
+            }
+        }
+        self.stats.no_port.fetch_add(1, Ordering::Relaxed);
+        Err(format!(
+            "no free RTP port in {first}-{last} on {}: every even port is in use",
+            self.ip
+        ))
     }
 
     /// Report [`MediaEvent::Inactive`] for a configured leg that received no RTP for
@@ -126,8 +167,7 @@ impl MediaManager {
 impl MediaManager {
     /// Bind a socket for `leg` and start its task; returns the local RTP address.
     pub fn open(&mut self, leg: LegId) -> Result<SocketAddr, String> {
-        let std_socket = std::net::UdpSocket::bind(SocketAddr::new(self.ip, 0))
-            .map_err(|e| format!("cannot bind an RTP socket on {}: {e}", self.ip))?;
+        let std_socket = self.bind()?;
         std_socket
             .set_nonblocking(true)
             .map_err(|e| format!("cannot make the RTP socket non-blocking: {e}"))?;

@@ -133,6 +133,7 @@ pub fn config(agents: &[&str]) -> EngineConfig {
         sip_addr: ENGINE.parse().unwrap(),
         desk_url: Some("https://crm.example.org".into()),
         limits: Default::default(),
+        rtp_ports: None,
     }
 }
 
