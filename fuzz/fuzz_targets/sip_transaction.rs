@@ -4,10 +4,13 @@
 //!
 //! The peer sends requests built from fuzzed fields (methods, branches, tags, CSeq, Contact,
 //! Expires, an extra header with a fuzzed value, digest credentials that are right, wrong or
-//! fuzzed), the same requests with one byte changed, raw datagrams, and responses to what we
-//! sent. The TU answers server transactions, registers through the `Registrar`, keeps
-//! `Dialog`s on both sides (UAS from its 2xx, UAC from the peer's responses), sends in-dialog
-//! requests, ACKs and CANCELs.
+//! fuzzed), the same requests with one byte changed, raw datagrams, requests in the TU's own
+//! dialogs (their Call-ID and tags, a CSeq just below, at or above the dialog's last one), and
+//! responses to what we sent. Credentials answer the last challenge we sent, or a fresh one
+//! from the registrar when none was sent yet. The TU answers server transactions, registers
+//! through the `Registrar`, keeps `Dialog`s on both sides (UAS from its 2xx, UAC from the
+//! peer's responses), sends in-dialog requests, ACKs and CANCELs, and answers an in-dialog
+//! request whose CSeq is not above the dialog's last one with 500 (RFC 3261 12.2.2).
 //!
 //! Checks: never a panic; everything the endpoint transmits parses (but for the parser's own
 //! 400 replies, which echo broken headers as RFC 3261 8.2.6.2 asks); our own challenges parse;
@@ -24,8 +27,8 @@ use libfuzzer_sys::fuzz_target;
 use sip_message::{Message, Method, NameAddr, Request, SipHeaders, Uri};
 use sip_transaction::digest::{self, Algorithm, Challenge};
 use sip_transaction::{
-    ClientTxId, Dialog, Endpoint, EndpointConfig, Event, Output, Registrar, RegistrarConfig,
-    ServerTxId,
+    ClientTxId, Dialog, DialogError, Endpoint, EndpointConfig, Event, Output, Registrar,
+    RegistrarConfig, ServerTxId,
 };
 
 const METHODS: [&str; 14] = [
@@ -142,6 +145,14 @@ enum Op {
     Cancel {
         pick: u8,
     },
+    /// The peer sends a request in one of the TU's dialogs (its tags, its Call-ID), with a
+    /// CSeq around the dialog's last remote one.
+    PeerInDialog {
+        pick: u8,
+        method: u8,
+        cseq_step: i8,
+        contact: bool,
+    },
 }
 
 struct World {
@@ -237,25 +248,27 @@ impl World {
         }
         match &r.auth {
             Some(Auth::Answer { right, nc }) => {
-                if let Some(challenge) = &self.challenge {
-                    let pass = password(user)
-                        .filter(|_| *right)
-                        .unwrap_or_else(|| "wrong".into());
-                    let uri = "sip:centralino.local";
-                    let credentials = digest::authorize(
-                        challenge,
-                        user,
-                        &pass,
-                        method,
-                        uri,
-                        "0a4f113b",
-                        u32::from(*nc),
-                    );
-                    text.push_str(&format!(
-                        "Authorization: {}\r\n",
-                        credentials.to_header_value()
-                    ));
-                }
+                // The last challenge we sent, or a fresh one as the registrar would send it.
+                let challenge = self.challenge.clone().unwrap_or_else(|| {
+                    self.registrar
+                        .challenge(self.now, false, peer.ip(), Algorithm::Md5)
+                });
+                let pass = password(user)
+                    .filter(|_| *right)
+                    .unwrap_or_else(|| "wrong".into());
+                let credentials = digest::authorize(
+                    &challenge,
+                    user,
+                    &pass,
+                    method,
+                    "sip:centralino.local",
+                    "0a4f113b",
+                    u32::from(*nc),
+                );
+                text.push_str(&format!(
+                    "Authorization: {}\r\n",
+                    credentials.to_header_value()
+                ));
             }
             Some(Auth::Raw(value)) => text.push_str(&format!("Authorization: {value}\r\n")),
             None => {}
@@ -338,10 +351,25 @@ impl World {
                         .expect("a fresh REGISTER transaction takes a final response");
                     return;
                 }
+                let mut out_of_order = false;
                 for (dialog, _) in &mut self.dialogs {
-                    if dialog.matches_request(&request) {
-                        let _ = dialog.handle_request(&request);
+                    if dialog.matches_request(&request)
+                        && let Err(DialogError::CSeqOutOfOrder { .. }) =
+                            dialog.handle_request(&request)
+                    {
+                        out_of_order = true;
                     }
+                }
+                if out_of_order {
+                    // RFC 3261 12.2.2: a lower CSeq in a dialog gets 500.
+                    let response = self
+                        .ep
+                        .response(tx, 500, "Server Internal Error")
+                        .expect("a live transaction");
+                    self.ep
+                        .respond(self.now, tx, response)
+                        .expect("a fresh transaction takes a final response");
+                    return;
                 }
                 if self.open.len() < 32 {
                     self.open.push(tx);
@@ -523,6 +551,44 @@ impl World {
                         .push("Record-Route", "<sip:proxy.example.com;lr>");
                 }
                 self.receive(dest, &response.to_bytes());
+            }
+            Op::PeerInDialog {
+                pick,
+                method,
+                cseq_step,
+                contact,
+            } => {
+                if self.dialogs.is_empty() {
+                    return;
+                }
+                let (dialog, dest) = &self.dialogs[usize::from(pick) % self.dialogs.len()];
+                let dest = *dest;
+                let method = ["BYE", "INVITE", "INFO", "UPDATE", "ACK", "CANCEL", "NOTIFY"]
+                    [usize::from(method) % 7];
+                let id = dialog.id();
+                let cseq = dialog
+                    .remote_seq()
+                    .unwrap_or(1)
+                    .wrapping_add_signed(i32::from(cseq_step));
+                let mut text = format!(
+                    "{method} sip:service@192.0.2.1:5060 SIP/2.0\r\n\
+                     Via: SIP/2.0/UDP {ip}:{port};branch=z9hG4bKd{cseq}{method}\r\n\
+                     Max-Forwards: 70\r\n\
+                     From: <sip:peer@{ip}>;tag={remote}\r\n\
+                     To: <sip:service@192.0.2.1>;tag={local}\r\n\
+                     Call-ID: {call_id}\r\n\
+                     CSeq: {cseq} {method}\r\n",
+                    ip = dest.ip(),
+                    port = dest.port(),
+                    remote = id.remote_tag,
+                    local = id.local_tag,
+                    call_id = id.call_id,
+                );
+                if contact {
+                    text.push_str(&format!("Contact: <sip:peer@{}:5064>\r\n", dest.ip()));
+                }
+                text.push_str("Content-Length: 0\r\n\r\n");
+                self.receive(dest, text.as_bytes());
             }
             Op::Cancel { pick } => {
                 if self.clients.is_empty() {
