@@ -14,7 +14,7 @@
 # builds on a shorter one). Seeds are made from files already in the repository (the RFC 4475
 # torture messages, SDP bodies of the SIPp scenarios, small prompts, IVR scripts and the
 # examples in docs/ivr-scripts.md) into fuzz/corpus/seeds/<target> on every run. Logs go to
-# fuzz/logs/<target>.log.
+# fuzz/logs/<target>.log. Builds go to fuzz/target, or to $CARGO_TARGET_DIR when it is set.
 #
 # Targets run one after another (the machine is shared). When one crashes, times out or runs
 # out of memory, the script goes on with the others, prints the reproducer (under
@@ -48,6 +48,7 @@ TARGETS=(
     "rtp_parse:1500:1024:100"
     "rtp_receive:4096:1024:0"
     "prompt_wav:16384:1024:100"
+    "prompt_import:16384:1024:100"
     "ivr_script_parse:8192:1024:100"
     "ivr_session:1024:1024:0"
     "acd_sequence:2048:1024:0"
@@ -82,6 +83,9 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
 fi
 say "using $(cargo fuzz --version) with $(rustc --version)"
 export RUSTC_BOOTSTRAP=1
+# cargo fuzz builds for the host triple, under its own target directory unless given one.
+TARGET_DIR="${CARGO_TARGET_DIR:-$FUZZ/target}"
+HOST="$(rustc -vV | sed -n 's/^host: //p')"
 
 # --- seeds -----------------------------------------------------------------------------------
 seed_dir() { echo "$FUZZ/corpus/seeds/$1"; }
@@ -154,6 +158,17 @@ make_seeds() {
             done
             head -c 512 "$ROOT/prompts/welcome.wav" >"$dir/welcome-truncated.wav"
             ;;
+        prompt_import)
+            # The import tests' recordings (MP3, Ogg Vorbis, FLAC, and formats it refuses: AAC
+            # in MP4, IMA ADPCM WAV, Opus), the shortest shipped prompts, a cut-short one.
+            local f
+            for f in "$ROOT"/crates/prompts/tests/fixtures/*.{wav,mp3,ogg,flac} "$ROOT"/prompts/*.wav; do
+                if [[ -f "$f" && $(stat -c %s "$f") -le 16384 ]]; then
+                    cp "$f" "$dir/"
+                fi
+            done
+            head -c 4096 "$ROOT/crates/prompts/tests/fixtures/speech_it.mp3" >"$dir/speech_it-truncated.mp3"
+            ;;
         ivr_script_parse | ivr_session)
             cp "$ROOT"/ivr-scripts/*.ivr "$dir/"
             # Every fenced example of docs/ivr-scripts.md, one file each.
@@ -174,10 +189,10 @@ make_seeds() {
 cd "$ROOT"
 say "building ${#selected[@]} target(s) (first build takes a few minutes)"
 if [[ ${#selected[@]} -eq $(target_names | wc -l) ]]; then
-    cargo fuzz build -O -a >&2 || die "build failed"
+    cargo fuzz build -O -a --target-dir "$TARGET_DIR" >&2 || die "build failed"
 else
     for name in "${selected[@]}"; do
-        cargo fuzz build -O -a "$name" >&2 || die "build of $name failed"
+        cargo fuzz build -O -a --target-dir "$TARGET_DIR" "$name" >&2 || die "build of $name failed"
     done
 fi
 
@@ -201,7 +216,7 @@ for entry in "${TARGETS[@]}"; do
     esac
     say "running $name for ${FUZZ_SECONDS}s (max_len $max_len, rss limit ${rss} MB, timeout ${FUZZ_TIMEOUT}s), log $log"
     status=0
-    cargo fuzz run -O -a "$name" "$corpus" "$(seed_dir "$name")" -- \
+    cargo fuzz run -O -a --target-dir "$TARGET_DIR" "$name" "$corpus" "$(seed_dir "$name")" -- \
         -max_total_time="$FUZZ_SECONDS" \
         -max_len="$max_len" \
         -len_control="$len_control" \
@@ -223,7 +238,7 @@ for entry in "${TARGETS[@]}"; do
     while read -r unit; do
         [[ -f "$unit" ]] || continue
         start_ns=$(date +%s%N)
-        "$FUZZ/target/x86_64-unknown-linux-gnu/release/$name" -runs=20 "$unit" >/dev/null 2>&1 || true
+        "$TARGET_DIR/$HOST/release/$name" -runs=20 "$unit" >/dev/null 2>&1 || true
         ms=$(( ($(date +%s%N) - start_ns) / 1000000 ))
         if [[ $ms -ge 2000 ]]; then
             slow=$((slow + 1))
@@ -242,8 +257,8 @@ for entry in "${TARGETS[@]}"; do
         say "$name FAILED ($kind); see $log"
         if [[ -n "$reproducer" ]]; then
             say "  reproducer: $reproducer"
-            say "  replay:     RUSTC_BOOTSTRAP=1 cargo fuzz run -O -a $name $reproducer"
-            say "  minimise:   RUSTC_BOOTSTRAP=1 cargo fuzz tmin -O -a $name $reproducer"
+            say "  replay:     RUSTC_BOOTSTRAP=1 cargo fuzz run -O -a${CARGO_TARGET_DIR:+ --target-dir $TARGET_DIR} $name $reproducer"
+            say "  minimise:   RUSTC_BOOTSTRAP=1 cargo fuzz tmin -O -a${CARGO_TARGET_DIR:+ --target-dir $TARGET_DIR} $name $reproducer"
         fi
         grep -m3 -E 'panicked at|ERROR:|SUMMARY' "$log" | sed 's/^/[fuzz]   /' >&2 || true
     fi
