@@ -8,9 +8,8 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use acd::{
-    Acd, AcdConfig, AnnounceConfig, CallId, Destination, Forced, Input, Membership,
-    NoAnswerPolicy, OperatorId, OperatorProfile, Output, QueueConfig, ReasonCode, RejectReason,
-    Strategy, Trigger,
+    Acd, AcdConfig, AnnounceConfig, CallId, Destination, Forced, Input, Membership, NoAnswerPolicy,
+    OperatorId, OperatorProfile, Output, QueueConfig, ReasonCode, RejectReason, Strategy, Trigger,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -78,13 +77,28 @@ fuzz_target!(|data: &[u8]| {
         let queue = QUEUES[usize::from(op / 16 % 3)];
         let offered = offers.get(&operator).copied().unwrap_or(call);
         let input = match op % 16 {
-            0 | 1 => Input::Join { call, queue: queue.into(), priority: op / 48 },
+            0 | 1 => Input::Join {
+                call,
+                queue: queue.into(),
+                priority: op / 48,
+            },
             2 => Input::Abandon { call },
             3 => Input::RequestCallback { call },
-            4 | 5 => Input::Accept { call: offered, operator },
-            6 => Input::Reject { call: offered, operator, reason: RejectReason::Busy },
+            4 | 5 => Input::Accept {
+                call: offered,
+                operator,
+            },
+            6 => Input::Reject {
+                call: offered,
+                operator,
+                reason: RejectReason::Busy,
+            },
             7 => Input::Complete { call },
-            8 => Input::Transfer { call, to: queue.into(), priority: 1 },
+            8 => Input::Transfer {
+                call,
+                to: queue.into(),
+                priority: 1,
+            },
             9 => Input::Login {
                 operator,
                 queues: (op & 0x40 != 0).then(|| vec![queue.into()]),
@@ -100,9 +114,19 @@ fuzz_target!(|data: &[u8]| {
             },
             13 => match op / 16 % 4 {
                 0 => Input::EndWrapUp { operator },
-                1 => Input::ExtendWrapUp { operator, by: Duration::from_secs(u64::from(arg)) },
-                2 => Input::Force { operator, state: Forced::LoggedOut },
-                _ => Input::SetQueueOpen { queue: queue.into(), open: arg % 2 == 0, by: Trigger::Supervisor },
+                1 => Input::ExtendWrapUp {
+                    operator,
+                    by: Duration::from_secs(u64::from(arg)),
+                },
+                2 => Input::Force {
+                    operator,
+                    state: Forced::LoggedOut,
+                },
+                _ => Input::SetQueueOpen {
+                    queue: queue.into(),
+                    open: arg % 2 == 0,
+                    by: Trigger::Supervisor,
+                },
             },
             14 => Input::StartDay,
             _ => {
@@ -113,7 +137,9 @@ fuzz_target!(|data: &[u8]| {
             }
         };
         let accepted = match &input {
-            Input::Accept { operator, .. } | Input::Reject { operator, .. } => Some(operator.clone()),
+            Input::Accept { operator, .. } | Input::Reject { operator, .. } => {
+                Some(operator.clone())
+            }
             _ => None,
         };
         if acd.handle_input(now, input).is_ok()
@@ -124,17 +150,31 @@ fuzz_target!(|data: &[u8]| {
         drain(&mut acd, &mut offers, &mut journal);
     }
     let replayed = Acd::replay(config(), t0, journal).expect("the journal replays");
-    assert_eq!(replayed.snapshot(now), acd.snapshot(now), "replay reaches the same state");
+    assert_eq!(
+        replayed.snapshot(now),
+        acd.snapshot(now),
+        "replay reaches the same state"
+    );
 });
 
-fn drain(acd: &mut Acd, offers: &mut HashMap<OperatorId, CallId>, journal: &mut Vec<acd::JournalEntry>) {
+fn drain(
+    acd: &mut Acd,
+    offers: &mut HashMap<OperatorId, CallId>,
+    journal: &mut Vec<acd::JournalEntry>,
+) {
     while let Some(output) = acd.poll_output() {
         match output {
             Output::Offer { call, operator, .. } => {
-                assert!(offers.insert(operator, call).is_none(), "two offers to one operator");
+                assert!(
+                    offers.insert(operator, call).is_none(),
+                    "two offers to one operator"
+                );
             }
             Output::CancelOffer { operator, .. } => {
-                assert!(offers.remove(&operator).is_some(), "cancelled an offer never made");
+                assert!(
+                    offers.remove(&operator).is_some(),
+                    "cancelled an offer never made"
+                );
             }
             Output::Journal(entry) => {
                 assert_eq!(entry.seq, journal.len() as u64, "journal gap");

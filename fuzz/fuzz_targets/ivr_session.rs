@@ -6,7 +6,9 @@
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use ivr::{CallContext, Customer, HoursOverride, Input, LocalTime, Output, Script, Session, Weekday};
+use ivr::{
+    CallContext, Customer, HoursOverride, Input, LocalTime, Output, Script, Session, Weekday,
+};
 use libfuzzer_sys::fuzz_target;
 
 static SCRIPT: OnceLock<Arc<Script>> = OnceLock::new();
@@ -28,7 +30,12 @@ fuzz_target!(|data: &[u8]| {
     };
     let mut s = Session::new(
         Arc::clone(script),
-        CallContext { caller: "+39".to_string().into(), dialled: "800".into(), local_time: local, hours },
+        CallContext {
+            caller: "+39".to_string().into(),
+            dialled: "800".into(),
+            local_time: local,
+            hours,
+        },
     );
     let mut now = Instant::now();
     let _ = s.handle_input(Input::Start(now));
@@ -36,16 +43,25 @@ fuzz_target!(|data: &[u8]| {
     for &b in rest {
         now += Duration::from_millis(u64::from(b) * 50);
         let input = match b % 6 {
-            0 => Input::Digit(['0', '1', '2', '3', '9', '*', '#', 'x'][usize::from(b / 6 % 8)], now),
+            0 => Input::Digit(
+                ['0', '1', '2', '3', '9', '*', '#', 'x'][usize::from(b / 6 % 8)],
+                now,
+            ),
             1 => Input::PlaybackFinished(now),
             2 | 3 => Input::Timeout(now),
             4 => Input::IdentifyResult(None),
-            _ => Input::IdentifyResult(Some(Customer { id: "c".into(), display_name: "n".to_string().into() })),
+            _ => Input::IdentifyResult(Some(Customer {
+                id: "c".into(),
+                display_name: "n".to_string().into(),
+            })),
         };
         let _ = s.handle_input(input);
         while let Some(o) = s.poll_output() {
             assert!(!done, "output after the end: {o:?}");
-            done |= matches!(o, Output::Enqueue { .. } | Output::Hangup { .. } | Output::RecordVoicemail { .. });
+            done |= matches!(
+                o,
+                Output::Enqueue { .. } | Output::Hangup { .. } | Output::RecordVoicemail { .. }
+            );
         }
     }
 });

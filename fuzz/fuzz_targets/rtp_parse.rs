@@ -10,8 +10,18 @@ use media::{DtmfReceiver, TelephoneEvent, rtp};
 fuzz_target!(|data: &[u8]| {
     // The whole input as one RTP packet.
     if let Ok(view) = rtp::parse(data) {
-        let _ = (view.payload(), view.extension(), view.padding(), view.csrc().count());
-        let _ = (view.ssrc(), view.timestamp(), view.sequence_number(), view.mark());
+        let _ = (
+            view.payload(),
+            view.extension(),
+            view.padding(),
+            view.csrc().count(),
+        );
+        let _ = (
+            view.ssrc(),
+            view.timestamp(),
+            view.sequence_number(),
+            view.mark(),
+        );
         if let Ok(event) = TelephoneEvent::parse(view.payload()) {
             assert_eq!(TelephoneEvent::parse(&event.encode()), Ok(event));
         }
@@ -23,7 +33,9 @@ fuzz_target!(|data: &[u8]| {
     let mut receiver = DtmfReceiver::new();
     let mut reported = Vec::new();
     for (index, record) in data.chunks(9).enumerate() {
-        let [t0, t1, t2, t3, gap, payload @ ..] = record else { break };
+        let [t0, t1, t2, t3, gap, payload @ ..] = record else {
+            break;
+        };
         let timestamp = u32::from_be_bytes([*t0, *t1, *t2, *t3]);
         let now = start + Duration::from_millis(u64::from(*gap) * index as u64);
         if receiver.on_packet(now, timestamp, payload).is_some() {

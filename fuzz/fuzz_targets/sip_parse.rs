@@ -1,10 +1,11 @@
 //! SIP message parser on arbitrary datagrams: never a panic; whatever parses prints to bytes
 //! that parse back to the same message (Content-Length aside, which printing recomputes), and
-//! the typed accessors never fail on it; a ready 400 reply prints without panicking.
+//! the typed accessors never fail on it; a ready 400 reply prints without panicking. The same
+//! bytes as a stream buffer (RFC 3261 18.3 framing) give a message length within the buffer.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sip_message::{Message, SipHeaders, parse};
+use sip_message::{Message, SipHeaders, parse, stream_message_len};
 
 fn without_content_length(mut m: Message) -> Message {
     m.headers_mut().remove("Content-Length");
@@ -12,6 +13,9 @@ fn without_content_length(mut m: Message) -> Message {
 }
 
 fuzz_target!(|data: &[u8]| {
+    if let Ok(Some(len)) = stream_message_len(data) {
+        assert!(len <= data.len(), "a framed message longer than the buffer");
+    }
     match parse(data) {
         Ok(message) => {
             message.vias().expect("vias checked by parse");
