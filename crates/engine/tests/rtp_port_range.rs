@@ -16,7 +16,7 @@ fn free_block() -> u16 {
         let probe = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
         let start = probe.local_addr().unwrap().port() & !1;
         drop(probe);
-        if start > 60_000 || start < 1024 {
+        if !(1024..=60_000).contains(&start) {
             continue;
         }
         let free = (start..start + 8).all(|p| std::net::UdpSocket::bind(("127.0.0.1", p)).is_ok());
