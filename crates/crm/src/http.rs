@@ -37,7 +37,7 @@ pub use cases::{CaseList, CatalogueView, HistoryList, ProfileView};
 pub use customers::{CustomerList, RecentList};
 pub use desk::{DeskCallView, ScreenPopView};
 pub use input::{FieldName, IfMatch, RequestError, etag};
-pub use sessions::{LoginAnswer, MeAnswer};
+pub use sessions::{CookieLoginAnswer, LoginAnswer, MeAnswer};
 pub use users::{UserList, UserView};
 
 use crate::CrmError;
@@ -62,6 +62,9 @@ pub struct ApiState<S> {
     pub board: Arc<crate::live::LiveBoard>,
     /// Commands for the engine's ACD (operators' and supervisors' state changes).
     pub link: Arc<crate::engine_link::EngineLink>,
+    /// Whether the session cookie always gets `Secure` (the CRM is reached over https, e.g.
+    /// behind a proxy that does not say so): `crm.secure_cookies`.
+    pub secure_cookies: bool,
     sessions: Sessions,
 }
 
@@ -76,8 +79,15 @@ impl<S: UserStore> ApiState<S> {
             desks: crate::desk::Desks::new(),
             board: crate::live::LiveBoard::new(crate::desk::SESSION_CHECK),
             link: crate::engine_link::EngineLink::new(),
+            secure_cookies: false,
             sessions,
         }
+    }
+
+    /// Marks the session cookie `Secure` on every answer.
+    pub fn with_secure_cookies(mut self, secure: bool) -> Self {
+        self.secure_cookies = secure;
+        self
     }
 
     /// Sends ACD commands through this link (the one the engine follows).
@@ -113,6 +123,7 @@ impl<S> Clone for ApiState<S> {
             desks: self.desks.clone(),
             board: self.board.clone(),
             link: self.link.clone(),
+            secure_cookies: self.secure_cookies,
             sessions: self.sessions.clone(),
         }
     }
