@@ -31,4 +31,5 @@ pub use principal::{
     Access, Administrator, CaseWorker, CustomerEditor, Principal, ResolveSession, Sessions, Staff,
     case_roles,
 };
+pub(crate) use sessions::hex;
 pub use sessions::{AuthSettings, Authenticator, LoggedIn, VERIFICATION_QUEUE_WAIT};

@@ -138,6 +138,9 @@ impl<S> FromRef<ApiState<S>> for Sessions {
 /// The routes of the HTTP API. Serve them with
 /// `into_make_service_with_connect_info::<SocketAddr>()`: the lockout after failed logins
 /// counts per source address.
+///
+/// The same router serves the pages ([`crate::pages`]), and every answer carries the
+/// security headers of [`crate::pages::security_headers`].
 pub fn router<S: ServiceRequestStore + UserStore + CaseStore + CustomerStore>(
     state: ApiState<S>,
 ) -> Router {
@@ -153,9 +156,11 @@ pub fn router<S: ServiceRequestStore + UserStore + CaseStore + CustomerStore>(
         .merge(cases::routes::<S>())
         .merge(customers::routes::<S>())
         .merge(desk::routes::<S>())
+        .merge(crate::pages::routes::<S>())
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(no_route)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::map_response(crate::pages::security_headers))
         .with_state(state)
 }
 

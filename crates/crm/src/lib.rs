@@ -35,6 +35,7 @@ mod grpc_wire_cases;
 mod grpc_wire_customers;
 pub mod http;
 pub mod live;
+pub mod pages;
 
 use std::future::Future;
 use std::net::SocketAddr;
