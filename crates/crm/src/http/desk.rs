@@ -37,6 +37,7 @@ pub(super) fn routes<S: ServiceRequestStore + UserStore>() -> Router<ApiState<S>
         .route("/api/v1/desk/events", get(events::<S>))
         .route("/api/v1/desk/state", post(own_state::<S>))
         .route("/api/v1/supervisor/live", get(live::<S>))
+        .route("/api/v1/supervisor/history", get(history::<S>))
         .route(
             "/api/v1/supervisor/operators/{operator}/state",
             post(force_state::<S>),
@@ -150,6 +151,47 @@ async fn live<S: ServiceRequestStore + UserStore>(
         },
     );
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HistoryParams {
+    minutes: Option<usize>,
+}
+
+/// `GET /api/v1/supervisor/history`: the board's last hours for the wallboard's chart.
+#[derive(Debug, Serialize)]
+pub struct HistoryAnswer {
+    /// A sample a minute.
+    pub every_ms: i64,
+    /// DOMAIN.md's thresholds, for the page to draw and highlight by.
+    pub targets: crate::live::ServiceTargets,
+    /// Oldest first; minutes without a view have none.
+    pub samples: Vec<crate::live::history::Sample>,
+}
+
+/// Supervisors only. `?minutes=` (1 to 720, default 720).
+async fn history<S: ServiceRequestStore + UserStore>(
+    Staff(principal): Staff,
+    State(state): State<ApiState<S>>,
+    params: Result<Query<HistoryParams>, QueryRejection>,
+) -> Result<axum::Json<HistoryAnswer>, CrmError> {
+    if !principal.has(crm_store::StaffRole::Supervisor) {
+        return Err(CrmError::Forbidden);
+    }
+    let Query(params) = params
+        .map_err(|_| CrmError::InvalidArgument("bad query: the only parameter is minutes"))?;
+    let minutes = params.minutes.unwrap_or(crate::live::history::SAMPLES);
+    if minutes == 0 || minutes > crate::live::history::SAMPLES {
+        return Err(CrmError::InvalidArgument(
+            "minutes must be between 1 and 720",
+        ));
+    }
+    Ok(axum::Json(HistoryAnswer {
+        every_ms: crate::live::history::SAMPLE_EVERY_MS,
+        targets: crate::live::DOMAIN_TARGETS,
+        samples: state.board.history(minutes),
+    }))
 }
 
 #[derive(Deserialize)]
