@@ -17,6 +17,9 @@
 
 #![allow(dead_code)]
 
+mod browser;
+pub use browser::*;
+
 use std::collections::HashSet;
 use std::fmt::Write as _;
 use std::io::{Read, Write};

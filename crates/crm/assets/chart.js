@@ -64,6 +64,12 @@ export function drawChart(box, history, hours = 12) {
     }
     if (d) {
       chart.append(svg('path', { d, class: 'series', stroke: COLOURS[i % COLOURS.length], 'data-queue': name }));
+      // The newest point as a dot: visible even when the line has one point yet.
+      const last = [...samples].reverse().find((s) => s.queues.some((qq) => qq.name === name));
+      const q = last.queues.find((qq) => qq.name === name);
+      chart.append(
+        svg('circle', { cx: x(last.at_unix_ms), cy: y(q.waiting_max), r: 6, fill: COLOURS[i % COLOURS.length], class: 'now' }),
+      );
     }
   });
   const legend = document.createElement('ul');
