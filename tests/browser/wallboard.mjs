@@ -32,7 +32,9 @@ await run(
     await waitWaiting(page, 2, 60000);
     const warned = await page.getAttribute(card, 'class');
     check(warned.includes('warning'), `callers without operators are flagged: class ${warned}`);
-    await page.waitForSelector('#chart svg.chart');
+    // The chart has this minute's peak.
+    await page.evaluate(() => window.dispatchEvent(new Event('centralino:history')));
+    await page.waitForSelector(`#chart path[data-queue="${QUEUE}"]`, { state: 'attached' });
     await shot(page, 'wallboard');
     step('busy', { waiting: 2, class: warned });
 
@@ -45,7 +47,7 @@ await run(
     const abandoned = await figure(page, 'abandoned');
     const breached = await page.getAttribute(card, 'class');
     check(breached.includes('breach'), `two abandoned of two breaches the 5 % threshold: class ${breached}`);
-    // The chart has this minute's sample of the queue.
+    // The chart has this minute's sample of the queue, for the screenshot after.
     await page.evaluate(() => window.dispatchEvent(new Event('centralino:history')));
     await page.waitForSelector(`#chart path[data-queue="${QUEUE}"]`, { state: 'attached', timeout: 15000 });
     await shot(page, 'wallboard-after');

@@ -18,6 +18,7 @@
 #![allow(dead_code)]
 
 mod browser;
+#[allow(unused_imports)] // only the page stories drive a browser
 pub use browser::*;
 
 use std::collections::HashSet;

@@ -16,10 +16,12 @@ function hhmm(ms) {
 
 /**
  * Draws `history` ({every_ms, samples: [{at_unix_ms, queues: [{name, waiting_max}]}]}) into
- * `box`: one line per queue, time along the bottom (a gap where the engine sent nothing).
+ * `box`: one line per queue, time along the bottom (a gap where the engine sent nothing), over
+ * the hours the history covers (one to twelve). Returns how many hours it shows.
  */
-export function drawChart(box, history, hours = 12) {
-  const width = 1200;
+export function drawChart(box, history) {
+  // Drawn at the box's own width (the viewBox keeps its shape when the page scales it).
+  const width = Math.max(480, Math.round(box.clientWidth || 1200));
   const height = 320;
   const left = 60;
   const bottom = 40;
@@ -27,7 +29,11 @@ export function drawChart(box, history, hours = 12) {
   const right = 16;
   const samples = history.samples || [];
   const end = samples.length ? samples[samples.length - 1].at_unix_ms + history.every_ms : Date.now();
+  // As many whole hours as the history covers, at least one, at most twelve.
+  const covered = samples.length ? end - samples[0].at_unix_ms : 0;
+  const hours = Math.min(12, Math.max(1, Math.ceil(covered / 3600000)));
   const start = end - hours * 3600 * 1000;
+  const step = hours <= 2 ? 900000 : 3600000; // a grid line every 15 min or every hour
   const names = [...new Set(samples.flatMap((s) => s.queues.map((q) => q.name)))];
   const peak = Math.max(4, ...samples.flatMap((s) => s.queues.map((q) => q.waiting_max)));
   const x = (t) => left + ((t - start) / (end - start)) * (width - left - right);
@@ -37,11 +43,10 @@ export function drawChart(box, history, hours = 12) {
     viewBox: `0 0 ${width} ${height}`,
     class: 'chart',
     role: 'img',
-    'aria-label': `Callers waiting per queue, the last ${hours} hours`,
-    preserveAspectRatio: 'none',
+    'aria-label': `Callers waiting per queue, the last ${hours === 1 ? 'hour' : `${hours} hours`}`,
   });
-  // Grid: a line per hour, the count on the left.
-  for (let t = Math.ceil(start / 3600000) * 3600000; t <= end; t += 3600000) {
+  // Grid: a line every `step`, with its time; the count on the left.
+  for (let t = Math.ceil(start / step) * step; t <= end; t += step) {
     chart.append(svg('line', { x1: x(t), x2: x(t), y1: top, y2: height - bottom, class: 'grid' }));
     chart.append(svg('text', { x: x(t), y: height - 12, class: 'axis', 'text-anchor': 'middle' }, hhmm(t)));
   }
@@ -81,11 +86,16 @@ export function drawChart(box, history, hours = 12) {
     legend.append(item);
   });
   if (samples.length === 0) {
-    const empty = document.createElement('p');
-    empty.className = 'idle';
-    empty.textContent = 'No history yet: a sample is taken every minute.';
-    box.replaceChildren(empty, chart);
-  } else {
-    box.replaceChildren(legend, chart);
+    return emptyChart(box, chart, hours);
   }
+  box.replaceChildren(legend, chart);
+  return hours;
+}
+
+function emptyChart(box, chart, hours) {
+  const empty = document.createElement('p');
+  empty.className = 'idle';
+  empty.textContent = 'No history yet: a sample is taken every minute.';
+  box.replaceChildren(empty, chart);
+  return hours;
 }

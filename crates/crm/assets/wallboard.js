@@ -114,14 +114,20 @@ function tick() {
   }
 }
 
+let lastHistory = null;
+let historyLoadedAt = 0;
+
 async function loadHistory() {
+  historyLoadedAt = Date.now();
   try {
     const history = await get('/api/v1/supervisor/history');
+    lastHistory = history;
     targets = history.targets;
     $('targets').textContent = `Targets (DOMAIN.md): answered within ${targets.answer_within_ms / 1000} s at least ${percent(
       targets.on_time_share,
     )}, none over ${targets.never_over_ms / 1000} s; abandoned at most ${percent(targets.max_abandoned_share)}.`;
-    drawChart($('chart'), history);
+    const hours = drawChart($('chart'), history);
+    $('chart-title').textContent = `Callers waiting, the last ${hours === 1 ? 'hour' : `${hours} hours`}`;
   } catch (error) {
     fill($('chart'), el('p', { class: 'message' }, `No history: ${error.message}`));
   }
@@ -138,6 +144,8 @@ async function main() {
       live: (update) => {
         latest = { ...update, receivedAt: Date.now() };
         render();
+        // The chart's current minute follows the board, a few times a minute.
+        if (Date.now() - historyLoadedAt > 15000) loadHistory();
       },
     },
     (open) => {
@@ -148,6 +156,9 @@ async function main() {
   setInterval(loadHistory, 60000);
   // Tests and kiosks may ask for the chart now rather than at the next minute.
   window.addEventListener('centralino:history', loadHistory);
+  window.addEventListener('resize', () => {
+    if (lastHistory) drawChart($('chart'), lastHistory);
+  });
   tick();
   document.body.dataset.ready = 'true';
 }

@@ -20,8 +20,8 @@ pub mod password;
 mod principal;
 mod sessions;
 
-pub use cookie::{COOKIE_NAME, CSRF_HEADER, CsrfRefusal, SessionToken, TokenSource, csrf_token};
 pub use configured::{ConfiguredPassword, ConfiguredUser, apply_configured_users};
+pub use cookie::{COOKIE_NAME, CSRF_HEADER, CsrfRefusal, SessionToken, TokenSource, csrf_token};
 pub use credential::{CredentialError, MIN_TOKEN_LEN, ServiceCredential};
 pub use lockout::LockoutPolicy;
 pub use password::{

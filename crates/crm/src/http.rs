@@ -160,7 +160,9 @@ pub fn router<S: ServiceRequestStore + UserStore + CaseStore + CustomerStore>(
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(no_route)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(axum::middleware::map_response(crate::pages::security_headers))
+        .layer(axum::middleware::map_response(
+            crate::pages::security_headers,
+        ))
         .with_state(state)
 }
 

@@ -48,12 +48,11 @@ async fn cookie_of(crm: &Crm, (login, password): (&str, &str)) -> String {
         .request("POST", "/api/v1/login", None, Some(&body))
         .await;
     assert_eq!(answer.status, 200, "{answer:?}");
-    let value = answer
+    answer
         .header("set-cookie")
         .and_then(|c| c.split(';').next())
         .expect("a cookie")
-        .to_owned();
-    value
+        .to_owned()
 }
 
 fn assert_secure_headers(head: &str, what: &str) {
