@@ -93,6 +93,34 @@ function commandForm(id, title, fields, label, build, decision = true) {
   return form;
 }
 
+/**
+ * The commands the life cycle allows in the case's state (docs/service-requests.md,
+ * Transitions): the page offers these; the rules still decide, and say why when they refuse
+ * (the desk, the group, the profile...).
+ */
+export function commandsFor(view) {
+  const status = view.case.status;
+  if (view.closed) return ['record_satisfaction'];
+  const work = ['add_note', 'lock'];
+  switch (status.state) {
+    case 'open':
+      return ['classify', 'resolve_first_level', 'assign', 'transfer_live', 'report_for_information',
+        'record_not_resolvable', 'cancel', ...work];
+    case 'assigned':
+    case 'transferred':
+      return ['resolve_second_level', 'suspend', 'reject', 'cancel', ...work];
+    case 'suspended':
+      return ['resume', 'resolve_second_level', 'cancel', ...work];
+    case 'rejected':
+      return ['reassign', 'cancel', ...work];
+    case 'resolved_first_level':
+    case 'resolved_second_level':
+      return ['record_communication', ...work];
+    default:
+      return work;
+  }
+}
+
 function summary(view) {
   const c = view.case;
   const status = c.status;
@@ -142,72 +170,130 @@ async function render() {
   serviceSelect.addEventListener('change', () => {
     fill(reasonSelect, ...select({}, profileReasons(serviceSelect.value)).children);
   });
-  const groups = secondLevelGroups(c.service);
-  const forms = [
-    commandForm('classify', 'Classify', [['Service', serviceSelect], ['Contact reason', reasonSelect]], 'Classify', (f) => ({
-      command: 'classify',
-      service: f.service.value,
-      reason: f.reason.value,
-    })),
-    commandForm(
-      'add_note',
-      'Add a note',
-      [
-        ['Kind', select({ name: 'kind' }, catalogue.note_kinds, 'internal_note')],
-        ['Text', el('textarea', { name: 'text', rows: 3, maxlength: 8192, required: true })],
-      ],
-      'Add note',
-      (f) => ({ command: 'add_note', kind: f.kind.value, text: f.text.value }),
-      false,
-    ),
-    commandForm(
-      'resolve_first_level',
-      'Resolve at first level',
-      [['Communication', select({ name: 'communication' }, catalogue.communications, 'communicated')]],
-      'Resolve',
-      (f) => ({ command: 'resolve_first_level', communication: f.communication.value }),
-    ),
-    commandForm('assign', 'Assign to second level', [['Group', select({ name: 'group' }, groups)]], 'Assign', (f) => ({
-      command: 'assign',
-      group: f.group.value,
-    })),
-    commandForm(
-      'transfer_live',
-      'Transfer live to second level',
-      [['Group', select({ name: 'group' }, groups)]],
-      'Transfer',
-      (f) => ({ command: 'transfer_live', group: f.group.value }),
-    ),
-    commandForm(
-      'suspend',
-      'Suspend',
-      [['Reason', el('input', { name: 'reason', maxlength: 8192, required: true })]],
-      'Suspend',
-      (f) => ({ command: 'suspend', reason: f.reason.value }),
-    ),
-    commandForm('resume', 'Resume', [], 'Resume', () => ({ command: 'resume' })),
-    commandForm(
-      'cancel',
-      'Cancel',
-      [['Reason', select({ name: 'reason' }, catalogue.cancel_reasons)]],
-      'Cancel SR',
-      (f) => ({ command: 'cancel', reason: f.reason.value }),
-    ),
-    commandForm(
-      'lock',
-      c.lock ? 'Release the lock' : 'Lock while I work on it',
-      [],
-      c.lock ? 'Release' : 'Lock',
-      () => ({ command: c.lock ? 'release' : 'lock' }),
-      false,
-    ),
-  ];
+  const groups = () => select({ name: 'group' }, secondLevelGroups(c.service));
+  const communication = (choices) => select({ name: 'communication' }, choices, choices[0]);
+  const builders = {
+    classify: () =>
+      commandForm('classify', 'Classify', [['Service', serviceSelect], ['Contact reason', reasonSelect]], 'Classify', (f) => ({
+        command: 'classify',
+        service: f.service.value,
+        reason: f.reason.value,
+      })),
+    add_note: () =>
+      commandForm(
+        'add_note',
+        'Add a note',
+        [
+          ['Kind', select({ name: 'kind' }, catalogue.note_kinds, 'internal_note')],
+          ['Text', el('textarea', { name: 'text', rows: 3, maxlength: 8192, required: true })],
+        ],
+        'Add note',
+        (f) => ({ command: 'add_note', kind: f.kind.value, text: f.text.value }),
+        false,
+      ),
+    resolve_first_level: () =>
+      commandForm(
+        'resolve_first_level',
+        'Resolve at first level',
+        [['Communication', communication(catalogue.communications)]],
+        'Resolve',
+        (f) => ({ command: 'resolve_first_level', communication: f.communication.value }),
+      ),
+    assign: () =>
+      commandForm('assign', 'Assign to second level', [['Group', groups()]], 'Assign', (f) => ({
+        command: 'assign',
+        group: f.group.value,
+      })),
+    transfer_live: () =>
+      commandForm('transfer_live', 'Transfer live to second level', [['Group', groups()]], 'Transfer', (f) => ({
+        command: 'transfer_live',
+        group: f.group.value,
+      })),
+    report_for_information: () =>
+      commandForm('report_for_information', 'Report to a group (for information)', [['Group', groups()]], 'Report', (f) => ({
+        command: 'report_for_information',
+        group: f.group.value,
+      })),
+    record_not_resolvable: () =>
+      commandForm('record_not_resolvable', 'Not resolvable: inform a group', [['Group', groups()]], 'Record', (f) => ({
+        command: 'record_not_resolvable',
+        report_to: f.group.value,
+      })),
+    resolve_second_level: () =>
+      commandForm(
+        'resolve_second_level',
+        'Resolve at second level',
+        [['Communication', communication(catalogue.communications)]],
+        'Resolve',
+        (f) => ({ command: 'resolve_second_level', communication: f.communication.value }),
+      ),
+    record_communication: () =>
+      commandForm(
+        'record_communication',
+        'Record the communication',
+        [['Communication', communication(catalogue.communications)]],
+        'Record',
+        (f) => ({ command: 'record_communication', communication: f.communication.value }),
+      ),
+    suspend: () =>
+      commandForm(
+        'suspend',
+        'Suspend',
+        [['Reason', el('input', { name: 'reason', maxlength: 8192, required: true })]],
+        'Suspend',
+        (f) => ({ command: 'suspend', reason: f.reason.value }),
+      ),
+    resume: () => commandForm('resume', 'Resume', [], 'Resume', () => ({ command: 'resume' })),
+    reject: () =>
+      commandForm(
+        'reject',
+        'Reject',
+        [
+          ['Reason', select({ name: 'reason' }, catalogue.reject_reasons)],
+          ['Detail', el('input', { name: 'detail', maxlength: 8192, required: true })],
+        ],
+        'Reject',
+        (f) => ({ command: 'reject', reason: f.reason.value, detail: f.detail.value }),
+      ),
+    reassign: () =>
+      commandForm('reassign', 'Reassign', [['Group', groups()]], 'Reassign', (f) => ({
+        command: 'reassign',
+        group: f.group.value,
+      })),
+    cancel: () =>
+      commandForm(
+        'cancel',
+        'Cancel',
+        [['Reason', select({ name: 'reason' }, catalogue.cancel_reasons)]],
+        'Cancel SR',
+        (f) => ({ command: 'cancel', reason: f.reason.value }),
+      ),
+    lock: () =>
+      commandForm(
+        'lock',
+        c.lock ? 'Release the lock' : 'Lock while I work on it',
+        [],
+        c.lock ? 'Release' : 'Lock',
+        () => ({ command: c.lock ? 'release' : 'lock' }),
+        false,
+      ),
+    record_satisfaction: () =>
+      commandForm(
+        'record_satisfaction',
+        "The citizen's satisfaction",
+        [['Score (1 to 5)', select({ name: 'score' }, ['1', '2', '3', '4', '5'], '4')]],
+        'Record',
+        (f) => ({ command: 'record_satisfaction', score: Number(f.score.value) }),
+        false,
+      ),
+  };
+  const forms = commandsFor(view).map((name) => builders[name]());
   const body = $('case-body');
   fill(
     body,
     summary(view),
     view.closed ? el('p', { class: 'closed' }, `Closed${view.outcome ? `: ${words(view.outcome)}` : ''}.`) : null,
-    el('div', { class: 'commands' }, forms),
+    el('div', { class: 'commands' }, forms.length ? forms : el('p', { class: 'idle' }, 'Nothing more to do here.')),
     el('h3', {}, 'History'),
     historyList(history.entries),
   );
