@@ -3,7 +3,9 @@
 //! "1 Personnel services", "1 Administrative information": as her phone rings, the desk pops
 //! the SR the CRM opened for the call, with the caller's number, the queue and the IVR's
 //! choice; she adds a note, is told by the rules why an unclassified SR cannot be resolved
-//! yet, finds the SR by the caller's number, and opens the SR link the engine gives phones.
+//! yet, finds the SR by the caller's number, and opens the SR link the engine gives phones. A
+//! change sent with her cookie but without the CSRF token is refused; after she logs out the
+//! SR link goes through the login form and back.
 //!
 //! Real peers: SIPp as the caller and as her phone; Chromium (Debian) driven by
 //! playwright-core (`tests/browser/desk.mjs`), which writes `docs/screenshots/{login,
@@ -54,7 +56,7 @@ async fn the_desk_pops_the_callers_service_request_in_the_browser() {
     let caller = Caller::dial(engine.sip_addr, "caller", &plan, &logs);
     let pop = page.step("pop", Duration::from_secs(120)).await;
     let worked = page.step("worked", Duration::from_secs(30)).await;
-    page.step("done", Duration::from_secs(60)).await;
+    let done = page.step("done", Duration::from_secs(60)).await;
     page.finish(Duration::from_secs(20)).await;
 
     caller.phone.expect_success(SIPP_TIMEOUT).await;
@@ -94,6 +96,13 @@ async fn the_desk_pops_the_callers_service_request_in_the_browser() {
             .is_some_and(|r| r.contains("refused")),
         "{worked:#}"
     );
+
+    assert_eq!(done["sr"], pop["sr"]);
+    assert_eq!(
+        done["forged_status"], 403,
+        "the cookie alone changes nothing: {done:#}"
+    );
+    assert_eq!(done["status_after_logout"], 401, "{done:#}");
 
     engine.shutdown().await;
     keep_logs_if_asked(data);

@@ -3,7 +3,9 @@
 // the pop shows the call's SR with the caller's number, the queue and the IVR's choices, and
 // the SR's case opens beside it. She adds a note, tries to resolve an unclassified SR (the
 // rules refuse, and the page says why), finds the SR by the caller's number, and opens the
-// desk's SR link (/desk/sr/{number}, the engine's Call-Info link) directly.
+// desk's SR link (/desk/sr/{number}, the engine's Call-Info link) directly. A change sent
+// with the cookie but without the CSRF token is refused; after logging out the API answers
+// 401 and the SR link goes through the login form and back.
 //
 // Environment beside lib.mjs's: EXPECT_CALLER, EXPECT_QUEUE, EXPECT_IVR ("key=value").
 import { BASE, check, env, logIn, run, shot, step } from './lib.mjs';
@@ -82,5 +84,25 @@ await run(async ({ page }) => {
   check(reopened === sr, `/desk/sr/${sr} shows ${reopened}`);
   check((await text(page, '#case-history')).includes(note), 'the note is in the SR history');
   await shot(page, 'desk-sr');
-  step('done', { sr });
+
+  // The cookie alone changes nothing: a request without the page's CSRF token is refused.
+  const forged = await page.evaluate(async () => {
+    const r = await fetch('/api/v1/desk/state', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ action: 'not_ready', reason: 'break' }),
+    });
+    return { status: r.status, code: (await r.json()).error.code };
+  });
+  check(forged.status === 403 && forged.code === 'csrf_refused', `a change without the CSRF token: ${JSON.stringify(forged)}`);
+
+  // Logging out ends the session; the SR link then asks for the login first, and opens after.
+  await Promise.all([page.waitForURL((url) => url.pathname === '/'), page.click('#logout')]);
+  const after = await page.evaluate(async () => (await fetch('/api/v1/me')).status);
+  check(after === 401, `after logging out the API answers ${after}`);
+  await page.goto(`${BASE}/desk/sr/${sr}`);
+  check(new URL(page.url()).pathname === '/', `the SR link asks for the login first, not ${page.url()}`);
+  await logIn(page, env('CENTRALINO_LOGIN'), env('CENTRALINO_PASSWORD'), `/desk/sr/${sr}`);
+  await page.waitForSelector(`#case-body[data-number="${sr}"]`, { timeout: 15000 });
+  step('done', { sr, forged_status: forged.status, status_after_logout: after });
 });
