@@ -1,8 +1,8 @@
 //! Story: operator 1001 works from her browser. Her phone registers; in headless Chromium she
 //! opens the desk, logs in, takes a break and goes ready again. A citizen calls and picks
 //! "1 Personnel services", "1 Administrative information": as her phone rings, the desk pops
-//! the SR the CRM opened for the call, with the caller's number, the queue and the IVR's
-//! choice; she adds a note, is told by the rules why an unclassified SR cannot be resolved
+//! the SR the CRM opened for the call, with the caller's number, the queue, the IVR's choice
+//! and the customer the IVR identified by the number, with her SRs; she adds a note, is told by the rules why an unclassified SR cannot be resolved
 //! yet, finds the SR by the caller's number, and opens the SR link the engine gives phones. A
 //! change sent with her cookie but without the CSRF token is refused; after she logs out the
 //! SR link goes through the login form and back.
@@ -19,12 +19,31 @@ use std::time::Duration;
 
 use common::*;
 
+/// The caller, as the customer directory knows her.
+const CUSTOMER: &str = "Giulia Bianchi";
+
 #[tokio::test(flavor = "multi_thread")]
 async fn the_desk_pops_the_callers_service_request_in_the_browser() {
     let _serial = one_story_at_a_time().await;
     let (engine, data) = start_demo(|_| {}).await;
     let logs = log_dir(&data);
     let ivr = IvrTiming::from_prompts();
+
+    // The caller is in the customer directory: the IVR identifies her by her number.
+    let supervisor = http_login(engine.http_addr, SUPERVISOR).expect("the supervisor logs in");
+    let customer = serde_json::json!({
+        "kind": "person", "display_name": CUSTOMER, "family_name": "Bianchi",
+        "phones": [{"label": "mobile", "number": CALLER_NUMBER}]
+    });
+    let (status, body) = http_request(
+        engine.http_addr,
+        "POST",
+        "/api/v1/customers",
+        Some(&supervisor),
+        Some(&customer.to_string()),
+    )
+    .expect("the CRM answers");
+    assert_eq!(status, 201, "{body}");
 
     let operator = OperatorPhone::register(
         engine.sip_addr,
@@ -42,6 +61,7 @@ async fn the_desk_pops_the_callers_service_request_in_the_browser() {
             ("EXPECT_CALLER", CALLER_NUMBER),
             ("EXPECT_QUEUE", "personnel-info"),
             ("EXPECT_IVR", "service_area=personnel"),
+            ("EXPECT_CUSTOMER", CUSTOMER),
         ],
     );
     page.step("ready", Duration::from_secs(60)).await;

@@ -7,7 +7,8 @@
 // with the cookie but without the CSRF token is refused; after logging out the API answers
 // 401 and the SR link goes through the login form and back.
 //
-// Environment beside lib.mjs's: EXPECT_CALLER, EXPECT_QUEUE, EXPECT_IVR ("key=value").
+// Environment beside lib.mjs's: EXPECT_CALLER, EXPECT_QUEUE, EXPECT_IVR ("key=value"),
+// EXPECT_CUSTOMER (the name of the customer the IVR identifies).
 import { BASE, check, env, logIn, run, shot, step } from './lib.mjs';
 
 const text = (page, selector) => page.textContent(selector).then((t) => (t || '').trim());
@@ -47,11 +48,14 @@ await run(async ({ page }) => {
   check(shownQueue === queue, `the pop shows the queue ${queue}, not ${shownQueue}`);
   const ivr = await text(page, `#pop-ivr dd[data-key="${ivrKey}"]`).catch(() => '');
   check(ivr === ivrValue, `the pop shows the IVR's ${ivrKey} = ${ivrValue}, not ${JSON.stringify(ivr)}`);
+  const customer = await text(page, '#pop-customer-name').catch(() => '');
+  check(customer === env('EXPECT_CUSTOMER'), `the pop names the customer ${env('EXPECT_CUSTOMER')}, not ${JSON.stringify(customer)}`);
+  const recent = await page.$$eval('#pop-customer .recent a', (links) => links.map((a) => a.textContent.trim()));
   await page.waitForSelector(`#case-body[data-number="${sr}"]`, { timeout: 15000 });
   const caseState = await page.getAttribute('#case-facts', 'data-state');
   const waited = await text(page, '#pop-waited');
   await shot(page, 'desk-pop');
-  step('pop', { sr, caller: shownCaller, queue: shownQueue, ivr: { [ivrKey]: ivr }, case_state: caseState, waited });
+  step('pop', { sr, caller: shownCaller, queue: shownQueue, ivr: { [ivrKey]: ivr }, case_state: caseState, waited, customer, recent });
 
   // Work the SR: a note goes into its history.
   const note = `Caller asked about ${ivrValue}: answered by phone.`;
