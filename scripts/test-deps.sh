@@ -15,9 +15,14 @@
 #   postgres  PostgreSQL server from Debian, a private cluster in $CENTRALINO_PG_DIR listening
 #             on 127.0.0.1:$CENTRALINO_PG_PORT only, with a role that may create databases
 #             (each store test creates its own). Exports CENTRALINO_TEST_POSTGRES_URL.
+#   chromium  Headless Chromium from Debian (package chromium) for the page stories
+#             (tests/desk_pages.rs, tests/wallboard_page.rs). Exports CHROMIUM.
+#   browser   playwright-core for tests/browser (`npm ci` from its package-lock.json when
+#             node_modules is missing; no browser is downloaded). Needs node and npm.
 set -euo pipefail
 
-ALL_DEPS=(sipp postgres protoc)
+ALL_DEPS=(sipp postgres protoc chromium browser)
+REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 CENTRALINO_PG_DIR="${CENTRALINO_PG_DIR:-/var/tmp/centralino-pg}"
 CENTRALINO_PG_PORT="${CENTRALINO_PG_PORT:-55432}"
@@ -139,6 +144,32 @@ dep_protoc() {
 dep_postgres() {
     install_postgresql
     start_postgresql
+}
+
+# ---------------------------------------------------------------------------------------------
+# Chromium and playwright-core (the page stories)
+
+dep_chromium() {
+    if [[ -x /usr/bin/chromium ]]; then
+        say "chromium: already installed ($(/usr/bin/chromium --version 2>/dev/null | head -n 1))"
+    else
+        say "chromium: not installed, installing the Debian package chromium"
+        apt_install chromium
+        [[ -x /usr/bin/chromium ]] || die "chromium: installed, but no /usr/bin/chromium"
+    fi
+    printf 'export CHROMIUM=%q\n' /usr/bin/chromium
+}
+
+dep_browser() {
+    local dir="$REPO_DIR/tests/browser"
+    command -v node >/dev/null 2>&1 || die "browser: node is not on PATH (Node.js 20 or later)"
+    command -v npm >/dev/null 2>&1 || die "browser: npm is not on PATH"
+    if [[ -d "$dir/node_modules/playwright-core" ]]; then
+        say "browser: playwright-core already installed in tests/browser/node_modules"
+    else
+        say "browser: npm ci in tests/browser (playwright-core as pinned by package-lock.json)"
+        (cd "$dir" && npm ci --no-audit --no-fund >&2) || die "browser: npm ci failed in $dir"
+    fi
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -61,6 +61,9 @@ pub struct Config {
     pub crm_users: Vec<crm::auth::ConfiguredUser>,
     /// Session lifetime, lockouts and the cost of new password hashes.
     pub crm_auth: crm::AuthSettings,
+    /// `crm.secure_cookies`: the pages' session cookie always gets `Secure` (browsers reach
+    /// the CRM over https).
+    pub crm_secure_cookies: bool,
     /// Everything the engine itself is configured with (its `sip_addr` is filled in when the
     /// SIP socket is bound).
     pub engine: EngineConfig,
@@ -182,6 +185,8 @@ struct CrmSection {
     catalogue: Option<PathBuf>,
     #[serde(default = "crm_users::default_session_lifetime_minutes")]
     session_lifetime_minutes: u64,
+    #[serde(default)]
+    secure_cookies: bool,
     #[serde(default)]
     login: crm_users::LoginSection,
     #[serde(default)]
@@ -319,6 +324,7 @@ impl Config {
             prompts_dir: file.ivr.prompts,
             crm_users,
             crm_auth,
+            crm_secure_cookies: file.crm.secure_cookies,
             engine: EngineConfig {
                 domain: file.sip.domain,
                 media_ip: file.media.ip,
@@ -550,6 +556,7 @@ pub async fn start_crm(
         // for customers must normalise alike to match.
         numbering_plan: config.engine.numbering_plan.clone(),
         desk_session_check: crm::desk::SESSION_CHECK,
+        secure_cookies: config.crm_secure_cookies,
     };
     let (stop, rx) = watch::channel(false);
     let task = tokio::spawn(async move {

@@ -17,6 +17,10 @@
 
 #![allow(dead_code)]
 
+mod browser;
+#[allow(unused_imports)] // only the page stories drive a browser
+pub use browser::*;
+
 use std::collections::HashSet;
 use std::fmt::Write as _;
 use std::io::{Read, Write};

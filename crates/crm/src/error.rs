@@ -27,6 +27,10 @@ pub enum CrmError {
     /// Logged in, but without a role the request needs.
     #[error("your roles do not allow this")]
     Forbidden,
+    /// A change authenticated by the session cookie without the proof that it comes from the
+    /// CRM's own pages.
+    #[error(transparent)]
+    Csrf(#[from] crate::auth::CsrfRefusal),
     /// The change contradicts the current state (and retrying it cannot help).
     #[error("conflict: {0}")]
     Conflict(&'static str),
@@ -72,7 +76,9 @@ pub enum CrmError {
 #[derive(Debug, Error, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Unauthenticated {
-    #[error("authentication required: log in and send Authorization: Bearer <token>")]
+    #[error(
+        "authentication required: log in and send Authorization: Bearer <token> (or, from a page, the session cookie)"
+    )]
     Missing,
     #[error("the session token is unknown or expired: log in again")]
     InvalidToken,
@@ -86,6 +92,8 @@ enum Kind {
     InvalidArgument,
     Unauthenticated,
     Forbidden,
+    /// A cookie-authenticated change failed the CSRF check.
+    CsrfRefused,
     NotFound,
     MethodNotAllowed,
     Conflict,
@@ -125,6 +133,7 @@ impl CrmError {
             ) => Kind::InvalidArgument,
             CrmError::Unauthenticated(_) => Kind::Unauthenticated,
             CrmError::Forbidden => Kind::Forbidden,
+            CrmError::Csrf(_) => Kind::CsrfRefused,
             CrmError::NotFound
             | CrmError::UserNotFound
             | CrmError::NoRoute
@@ -216,7 +225,7 @@ impl From<CrmError> for tonic::Status {
                 tonic::Status::invalid_argument(message)
             }
             Kind::Unauthenticated => tonic::Status::unauthenticated(message),
-            Kind::Forbidden => tonic::Status::permission_denied(message),
+            Kind::Forbidden | Kind::CsrfRefused => tonic::Status::permission_denied(message),
             Kind::NotFound => tonic::Status::not_found(message),
             Kind::MethodNotAllowed => tonic::Status::unimplemented(message),
             Kind::Conflict | Kind::Unprocessable | Kind::PreconditionRequired => {
@@ -259,6 +268,7 @@ impl IntoResponse for CrmError {
             Kind::InvalidArgument => (StatusCode::BAD_REQUEST, "invalid_argument"),
             Kind::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
             Kind::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
+            Kind::CsrfRefused => (StatusCode::FORBIDDEN, "csrf_refused"),
             Kind::NotFound => (StatusCode::NOT_FOUND, "not_found"),
             Kind::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             Kind::Conflict => (StatusCode::CONFLICT, "conflict"),
@@ -342,7 +352,7 @@ mod tests {
     #[test]
     fn each_error_maps_to_one_grpc_code_and_one_http_status() {
         type Case = (fn() -> CrmError, tonic::Code, StatusCode);
-        let cases: [Case; 15] = [
+        let cases: [Case; 16] = [
             (
                 || CrmError::InvalidArgument("call id is empty"),
                 tonic::Code::InvalidArgument,
@@ -380,6 +390,11 @@ mod tests {
             ),
             (
                 || CrmError::Forbidden,
+                tonic::Code::PermissionDenied,
+                StatusCode::FORBIDDEN,
+            ),
+            (
+                || crate::auth::CsrfRefusal::MissingToken.into(),
                 tonic::Code::PermissionDenied,
                 StatusCode::FORBIDDEN,
             ),

@@ -37,7 +37,7 @@ pub use cases::{CaseList, CatalogueView, HistoryList, ProfileView};
 pub use customers::{CustomerList, RecentList};
 pub use desk::{DeskCallView, ScreenPopView};
 pub use input::{FieldName, IfMatch, RequestError, etag};
-pub use sessions::{LoginAnswer, MeAnswer};
+pub use sessions::{CookieLoginAnswer, LoginAnswer, MeAnswer};
 pub use users::{UserList, UserView};
 
 use crate::CrmError;
@@ -62,6 +62,9 @@ pub struct ApiState<S> {
     pub board: Arc<crate::live::LiveBoard>,
     /// Commands for the engine's ACD (operators' and supervisors' state changes).
     pub link: Arc<crate::engine_link::EngineLink>,
+    /// Whether the session cookie always gets `Secure` (the CRM is reached over https, e.g.
+    /// behind a proxy that does not say so): `crm.secure_cookies`.
+    pub secure_cookies: bool,
     sessions: Sessions,
 }
 
@@ -76,8 +79,15 @@ impl<S: UserStore> ApiState<S> {
             desks: crate::desk::Desks::new(),
             board: crate::live::LiveBoard::new(crate::desk::SESSION_CHECK),
             link: crate::engine_link::EngineLink::new(),
+            secure_cookies: false,
             sessions,
         }
+    }
+
+    /// Marks the session cookie `Secure` on every answer.
+    pub fn with_secure_cookies(mut self, secure: bool) -> Self {
+        self.secure_cookies = secure;
+        self
     }
 
     /// Sends ACD commands through this link (the one the engine follows).
@@ -113,6 +123,7 @@ impl<S> Clone for ApiState<S> {
             desks: self.desks.clone(),
             board: self.board.clone(),
             link: self.link.clone(),
+            secure_cookies: self.secure_cookies,
             sessions: self.sessions.clone(),
         }
     }
@@ -127,6 +138,9 @@ impl<S> FromRef<ApiState<S>> for Sessions {
 /// The routes of the HTTP API. Serve them with
 /// `into_make_service_with_connect_info::<SocketAddr>()`: the lockout after failed logins
 /// counts per source address.
+///
+/// The same router serves the pages ([`crate::pages`]), and every answer carries the
+/// security headers of [`crate::pages::security_headers`].
 pub fn router<S: ServiceRequestStore + UserStore + CaseStore + CustomerStore>(
     state: ApiState<S>,
 ) -> Router {
@@ -142,9 +156,13 @@ pub fn router<S: ServiceRequestStore + UserStore + CaseStore + CustomerStore>(
         .merge(cases::routes::<S>())
         .merge(customers::routes::<S>())
         .merge(desk::routes::<S>())
+        .merge(crate::pages::routes::<S>())
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(no_route)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::map_response(
+            crate::pages::security_headers,
+        ))
         .with_state(state)
 }
 

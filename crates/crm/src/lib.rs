@@ -35,6 +35,7 @@ mod grpc_wire_cases;
 mod grpc_wire_customers;
 pub mod http;
 pub mod live;
+pub mod pages;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -68,6 +69,10 @@ pub struct CrmConfig {
     /// How often an operator's desk stream checks that its session is still valid (it ends
     /// when the session expires or is logged out).
     pub desk_session_check: std::time::Duration,
+    /// Whether the pages' session cookie always gets `Secure` (`crm.secure_cookies`): set it
+    /// when browsers reach the CRM over https through a proxy that sends no
+    /// `X-Forwarded-Proto: https`.
+    pub secure_cookies: bool,
 }
 
 impl CrmConfig {
@@ -79,6 +84,7 @@ impl CrmConfig {
             clock: Arc::new(SystemClock),
             numbering_plan: NumberingPlan::italy(),
             desk_session_check: desk::SESSION_CHECK,
+            secure_cookies: false,
         }
     }
 }
@@ -148,7 +154,8 @@ pub async fn serve<S: ServiceRequestStore + UserStore + CaseStore + CustomerStor
             .with_numbering_plan(config.numbering_plan.clone())
             .with_desks(desks.clone())
             .with_live_board(board.clone())
-            .with_engine_link(link.clone()),
+            .with_engine_link(link.clone())
+            .with_secure_cookies(config.secure_cookies),
     );
     let crm_service = CrmGrpcService::new(
         store.clone(),

@@ -7,6 +7,8 @@
 //! feeding for [`STALE_AFTER`] says so (`stale`), so a wallboard never shows yesterday's
 //! calm as today's.
 
+pub mod history;
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -16,6 +18,26 @@ use tokio::sync::{mpsc, watch};
 
 use crate::CrmError;
 use crate::auth::Authenticator;
+
+/// The service-level thresholds of DOMAIN.md (docs/domain.md) the wallboard measures
+/// against: SLA.C.2 (answered within 30 s: at least 90 %, none over 90 s) and SLA.C.3
+/// (abandoned while waiting: at most 5 %). The engine's `meets_targets` is its own verdict,
+/// with the thresholds its ACD is configured with; these are what the page draws.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct ServiceTargets {
+    pub answer_within_ms: u64,
+    pub on_time_share: f64,
+    pub never_over_ms: u64,
+    pub max_abandoned_share: f64,
+}
+
+/// DOMAIN.md's thresholds.
+pub const DOMAIN_TARGETS: ServiceTargets = ServiceTargets {
+    answer_within_ms: 30_000,
+    on_time_share: 0.90,
+    never_over_ms: 90_000,
+    max_abandoned_share: 0.05,
+};
 
 /// A view older than this is stale: the engine is down or cut off.
 pub const STALE_AFTER: Duration = Duration::from_secs(5);
@@ -50,6 +72,8 @@ pub struct LiveBoard {
     states: Mutex<HashMap<String, (String, Option<String>)>>,
     closed: watch::Sender<bool>,
     session_check: Duration,
+    /// The last hours, a sample a minute.
+    history: Mutex<history::History>,
 }
 
 impl LiveBoard {
@@ -59,6 +83,7 @@ impl LiveBoard {
             states: Mutex::new(HashMap::new()),
             closed: watch::channel(false).0,
             session_check,
+            history: Mutex::new(history::History::new()),
         })
     }
 
@@ -80,11 +105,23 @@ impl LiveBoard {
             *states = next;
             changed
         };
+        self.history
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .record(&view);
         self.latest.send_replace(Some(Latest {
             view: Arc::new(view),
             received: Instant::now(),
         }));
         Ok(changed)
+    }
+
+    /// The samples of the last `minutes` minutes (at most [`history::SAMPLES`]).
+    pub fn history(&self, minutes: usize) -> Vec<history::Sample> {
+        self.history
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .last(minutes.min(history::SAMPLES))
     }
 
     /// The latest view, if the engine sent one.

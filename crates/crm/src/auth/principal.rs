@@ -1,4 +1,4 @@
-//! Who is asking: the logged-in user behind a request's bearer token, what they may do, and
+//! Who is asking: the logged-in user behind a request's bearer token or session cookie, what they may do, and
 //! who they are on a case (`service_request::Actor`).
 //!
 //! Handlers take an extractor as their **first** argument, so that authentication and the
@@ -38,6 +38,7 @@ use common::Pii;
 use crm_store::{Roles, StaffRole, TokenHash};
 use service_request::{Actor, CommandKind, Role};
 
+use super::cookie::{self, SessionToken, TokenSource};
 use crate::{CrmError, Unauthenticated};
 
 /// A logged-in user, as a request's handler sees them. Roles are read from the store at
@@ -214,19 +215,56 @@ where
 {
     type Rejection = CrmError;
 
+    /// The bearer token if the request has `Authorization`, else the session cookie. A
+    /// cookie-authenticated change must pass the CSRF check ([`super::cookie`]); the check
+    /// comes after the session is found, so that a stale cookie gets 401 (log in again),
+    /// and before the handler looks at anything.
     async fn from_request_parts(parts: &mut Parts, state: &St) -> Result<Self, CrmError> {
         // A second extractor in the same request asks no second time.
         if let Some(principal) = parts.extensions.get::<Principal>() {
             return Ok(principal.clone());
         }
-        let token = bearer_token(parts)?;
+        let (token, source) = match bearer_token(parts) {
+            Ok(token) => (token.to_owned(), TokenSource::Bearer),
+            Err(Unauthenticated::Missing) => {
+                let token =
+                    cookie::session_cookie(&parts.headers).ok_or(Unauthenticated::Missing)?;
+                (token.to_owned(), TokenSource::Cookie)
+            }
+            Err(refused) => return Err(refused.into()),
+        };
         let Sessions(resolver) = Sessions::from_ref(state);
         let principal = resolver
-            .resolve(token)
+            .resolve(&token)
             .await?
             .ok_or(Unauthenticated::InvalidToken)?;
+        if source == TokenSource::Cookie && cookie::changes_something(&parts.method) {
+            cookie::check_csrf(&parts.headers, &token).inspect_err(|refusal| {
+                tracing::info!(login = %principal.login, %refusal, "cookie-authenticated change refused");
+            })?;
+        }
         parts.extensions.insert(principal.clone());
+        parts.extensions.insert(SessionToken { token, source });
         Ok(principal)
+    }
+}
+
+impl<St> FromRequestParts<St> for SessionToken
+where
+    St: Send + Sync,
+    Sessions: FromRef<St>,
+{
+    type Rejection = CrmError;
+
+    /// The token the request was authenticated with (authenticating it first if no other
+    /// extractor did).
+    async fn from_request_parts(parts: &mut Parts, state: &St) -> Result<Self, CrmError> {
+        Principal::from_request_parts(parts, state).await?;
+        parts
+            .extensions
+            .get::<SessionToken>()
+            .cloned()
+            .ok_or(CrmError::Unauthenticated(Unauthenticated::InvalidToken))
     }
 }
 

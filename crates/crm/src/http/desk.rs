@@ -7,7 +7,8 @@
 //! * `connected`, `ended`: `{"at_unix_ms", "call_id", "service_request": {...}}`
 //! * `lagged`: `{"missed"}`
 //! * `state`: the operator's state, as in the live view: `{"operator", "state", "reason",
-//!   "in_state_ms", "idle_ms", "queues", "answered_today"}`
+//!   "in_state_ms", "idle_ms", "queues", "answered_today"}`; the current one first, when the
+//!   board knows the operator
 //!
 //! `?operator=LOGIN` watches someone else's desk (supervisors only). A comment line every 15 s
 //! keeps proxies from closing a quiet stream.
@@ -18,7 +19,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::routing::{get, post};
 use crm_store::{Customer, CustomerPop, ServiceRequestStore, UserStore};
@@ -27,7 +28,7 @@ use tokio_stream::Stream;
 
 use super::{ApiState, BodyShape, JsonBody, ServiceRequestView};
 use crate::CrmError;
-use crate::auth::Staff;
+use crate::auth::{SessionToken, Staff};
 use crate::desk::{self, DeskEvent, DeskEventKind};
 use crate::engine_link::ask;
 
@@ -36,6 +37,7 @@ pub(super) fn routes<S: ServiceRequestStore + UserStore>() -> Router<ApiState<S>
         .route("/api/v1/desk/events", get(events::<S>))
         .route("/api/v1/desk/state", post(own_state::<S>))
         .route("/api/v1/supervisor/live", get(live::<S>))
+        .route("/api/v1/supervisor/history", get(history::<S>))
         .route(
             "/api/v1/supervisor/operators/{operator}/state",
             post(force_state::<S>),
@@ -127,18 +129,15 @@ async fn open_queue<S: ServiceRequestStore + UserStore>(
 /// second, four at most).
 async fn live<S: ServiceRequestStore + UserStore>(
     Staff(principal): Staff,
+    token: SessionToken,
     State(state): State<ApiState<S>>,
-    headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, CrmError> {
     if !principal.has(crm_store::StaffRole::Supervisor) {
         return Err(CrmError::Forbidden);
     }
-    let token = bearer(&headers).ok_or(CrmError::Unauthenticated(
-        crate::Unauthenticated::InvalidToken,
-    ))?;
     let updates = state
         .board
-        .follow(state.auth.clone(), token)
+        .follow(state.auth.clone(), token.expose().to_owned())
         .ok_or(CrmError::ShuttingDown)?;
     let stream = tokio_stream::StreamExt::map(
         tokio_stream::wrappers::ReceiverStream::new(updates),
@@ -152,6 +151,47 @@ async fn live<S: ServiceRequestStore + UserStore>(
         },
     );
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HistoryParams {
+    minutes: Option<usize>,
+}
+
+/// `GET /api/v1/supervisor/history`: the board's last hours for the wallboard's chart.
+#[derive(Debug, Serialize)]
+pub struct HistoryAnswer {
+    /// A sample a minute.
+    pub every_ms: i64,
+    /// DOMAIN.md's thresholds, for the page to draw and highlight by.
+    pub targets: crate::live::ServiceTargets,
+    /// Oldest first; minutes without a view have none.
+    pub samples: Vec<crate::live::history::Sample>,
+}
+
+/// Supervisors only. `?minutes=` (1 to 720, default 720).
+async fn history<S: ServiceRequestStore + UserStore>(
+    Staff(principal): Staff,
+    State(state): State<ApiState<S>>,
+    params: Result<Query<HistoryParams>, QueryRejection>,
+) -> Result<axum::Json<HistoryAnswer>, CrmError> {
+    if !principal.has(crm_store::StaffRole::Supervisor) {
+        return Err(CrmError::Forbidden);
+    }
+    let Query(params) = params
+        .map_err(|_| CrmError::InvalidArgument("bad query: the only parameter is minutes"))?;
+    let minutes = params.minutes.unwrap_or(crate::live::history::SAMPLES);
+    if minutes == 0 || minutes > crate::live::history::SAMPLES {
+        return Err(CrmError::InvalidArgument(
+            "minutes must be between 1 and 720",
+        ));
+    }
+    Ok(axum::Json(HistoryAnswer {
+        every_ms: crate::live::history::SAMPLE_EVERY_MS,
+        targets: crate::live::DOMAIN_TARGETS,
+        samples: state.board.history(minutes),
+    }))
 }
 
 #[derive(Deserialize)]
@@ -181,36 +221,43 @@ pub struct DeskCallView {
 
 async fn events<S: ServiceRequestStore + UserStore>(
     Staff(principal): Staff,
+    token: SessionToken,
     State(state): State<ApiState<S>>,
-    headers: HeaderMap,
     params: Result<Query<WatchParams>, QueryRejection>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, CrmError> {
     let Query(params) = params.map_err(|_| {
         CrmError::InvalidArgument("bad query: the only parameter is operator (a login)")
     })?;
     let operator = desk::desk_to_watch(&principal, params.operator.as_deref().unwrap_or(""))?;
-    let token = bearer(&headers).ok_or(CrmError::Unauthenticated(
-        crate::Unauthenticated::InvalidToken,
-    ))?;
-    let events = desk::follow(&state.desks, &operator, state.auth.clone(), token)
-        .ok_or(CrmError::ShuttingDown)?;
-    let stream = tokio_stream::StreamExt::map(
-        tokio_stream::wrappers::ReceiverStream::new(events),
-        |event| Ok(sse_event(&event)),
+    let events = desk::follow(
+        &state.desks,
+        &operator,
+        state.auth.clone(),
+        token.expose().to_owned(),
+    )
+    .ok_or(CrmError::ShuttingDown)?;
+    // The operator's state as the board knows it now, so that a desk opened (or reloaded)
+    // between two changes shows it at once.
+    let now = state.board.latest().and_then(|latest| {
+        let op = latest
+            .view
+            .operators
+            .iter()
+            .find(|o| o.operator == operator)?
+            .clone();
+        Some(DeskEvent {
+            at_unix_ms: latest.view.at_unix_ms,
+            kind: DeskEventKind::StateChanged(op),
+        })
+    });
+    let stream = tokio_stream::StreamExt::chain(
+        tokio_stream::iter(now.map(|event| Ok(sse_event(&event)))),
+        tokio_stream::StreamExt::map(
+            tokio_stream::wrappers::ReceiverStream::new(events),
+            |event| Ok(sse_event(&event)),
+        ),
     );
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
-}
-
-/// The session token the `Staff` extractor accepted (it read the same header).
-fn bearer(headers: &HeaderMap) -> Option<String> {
-    let value = headers
-        .get(axum::http::header::AUTHORIZATION)?
-        .to_str()
-        .ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim().to_owned())
 }
 
 fn sse_event(event: &DeskEvent) -> Event {
