@@ -156,6 +156,17 @@ impl WebRtcLeg {
             .sdp_api()
             .accept_offer(parsed)
             .map_err(Error::Negotiation)?;
+        // The audio m-line's mid: str0m reports it as `MediaAdded` only once it polls events
+        // (after the first input), and the answer names it now.
+        self.mid = answer
+            .media_lines
+            .iter()
+            .map(|line| line.mid())
+            .find(|mid| {
+                self.rtc
+                    .media(*mid)
+                    .is_some_and(|m| m.kind() == MediaKind::Audio && !m.disabled())
+            });
         self.drain()?;
         if self.mid.is_none() || self.negotiated_codecs().is_empty() {
             return Err(Error::NoCommonCodec);
