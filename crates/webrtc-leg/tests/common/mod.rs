@@ -77,10 +77,18 @@ impl Browser {
 
     /// The offer of `getUserMedia` audio (and a camera if `video`).
     pub fn offer(&mut self, video: bool) -> (String, SdpPendingOffer) {
+        self.offer_with(video, false)
+    }
+
+    /// The offer of `getUserMedia` audio, a camera if `video`, a data channel if `channel`.
+    pub fn offer_with(&mut self, video: bool, channel: bool) -> (String, SdpPendingOffer) {
         let mut change = self.rtc.sdp_api();
         let mid = change.add_media(MediaKind::Audio, Direction::SendRecv, None, None, None);
         if video {
             change.add_media(MediaKind::Video, Direction::SendRecv, None, None, None);
+        }
+        if channel {
+            change.add_channel("desk".to_string());
         }
         let (offer, pending) = change.apply().expect("a change was made");
         self.mid = Some(mid);
