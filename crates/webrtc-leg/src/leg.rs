@@ -10,7 +10,7 @@ use str0m::change::SdpOffer;
 use str0m::format::{Codec as RtcCodec, FormatParams};
 use str0m::media::{Frequency, MediaKind, MediaTime, Mid};
 use str0m::net::{Protocol, Receive};
-use str0m::{Candidate, Event, Input, Rtc, RtcConfig};
+use str0m::{Candidate, Event, IceConnectionState, Input, Rtc, RtcConfig};
 
 use crate::Error;
 use crate::offer::check_offer;
@@ -45,8 +45,15 @@ pub enum Output {
     },
     /// An RFC 4733 key press from the browser, reported once per press.
     Dtmf(char),
-    /// ICE and DTLS are up: audio can flow both ways.
+    /// ICE and DTLS are up: audio can flow both ways. Reported again when the browser comes
+    /// back after [`Output::Disconnected`].
     Connected,
+    /// The browser stopped answering ICE consent checks (its tab was killed, its network went
+    /// away) for str0m's ICE timeout (about 15 s). The leg stays open: whether to end the call
+    /// is the engine's decision. Reported once; if the browser's checks resume, `Connected`
+    /// follows. A browser whose ICE failed comes back only with a new offer, i.e. a new leg
+    /// (ICE restarts are not supported).
+    Disconnected,
     /// The browser closed the connection (DTLS close_notify), or [`WebRtcLeg::close`]
     /// finished. Reported once; the leg is inert afterwards.
     Closed,
@@ -66,6 +73,8 @@ pub struct WebRtcLeg {
     /// The audio m-line, once an offer was accepted.
     mid: Option<Mid>,
     connected: bool,
+    /// ICE reported the browser gone since it connected (and it has not come back).
+    ice_lost: bool,
     closed_reported: bool,
     dtmf: DtmfReceiver,
     outputs: VecDeque<Output>,
@@ -127,6 +136,7 @@ impl WebRtcLeg {
             codecs: codec_list,
             mid: None,
             connected: false,
+            ice_lost: false,
             closed_reported: false,
             dtmf: DtmfReceiver::new(),
             outputs: VecDeque::new(),
@@ -271,9 +281,9 @@ impl WebRtcLeg {
         }
     }
 
-    /// Whether ICE and DTLS are up.
+    /// Whether ICE and DTLS are up and the browser answers consent checks.
     pub fn is_connected(&self) -> bool {
-        self.connected && self.rtc.is_alive()
+        self.connected && !self.ice_lost && self.rtc.is_alive()
     }
 
     /// Our codecs the browser accepted, in our order of preference (empty before an offer was
@@ -361,7 +371,24 @@ impl WebRtcLeg {
                 }
             }
             Event::MediaData(_) => self.ignored_media += 1,
+            Event::IceConnectionStateChange(state) => self.on_ice_state(state),
             Event::Closed => self.report_closed(),
+            _ => {}
+        }
+    }
+
+    /// ICE consent (RFC 7675): a browser that stops answering (tab killed, network gone) is
+    /// reported once as `Disconnected`; if its checks resume, `Connected` again.
+    fn on_ice_state(&mut self, state: IceConnectionState) {
+        match state {
+            IceConnectionState::Disconnected if self.connected && !self.ice_lost => {
+                self.ice_lost = true;
+                self.push(Output::Disconnected);
+            }
+            IceConnectionState::Connected | IceConnectionState::Completed if self.ice_lost => {
+                self.ice_lost = false;
+                self.push(Output::Connected);
+            }
             _ => {}
         }
     }
