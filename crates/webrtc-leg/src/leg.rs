@@ -152,6 +152,10 @@ impl WebRtcLeg {
     /// Answers the browser's SDP offer: one audio stream over DTLS-SRTP, G.711 and
     /// telephone-event only. Anything else is refused with the reason, before str0m sees it
     /// (video, data channels, a second audio stream, no G.711).
+    ///
+    /// A refusal by these checks or by str0m's SDP parser leaves the leg as it was, ready for
+    /// another offer; after [`Error::Negotiation`] str0m may hold part of the offer: drop the
+    /// leg and make a new one.
     pub fn accept_offer(&mut self, offer: &str) -> Result<String, Error> {
         if self.closed_reported || !self.rtc.is_alive() {
             return Err(Error::Closed);
