@@ -135,3 +135,31 @@ async fn pcmu_both_ways_and_a_key_with_a_browser_that_offers_opus_first() {
 async fn pcma_when_the_browser_offers_no_pcmu() {
     operator_talks_hears_and_presses_a_key(&[RtcCodec::PCMA], &[Codec::Pcma]).await;
 }
+
+#[test]
+fn the_answer_lists_g711_in_the_engines_order_of_preference() {
+    let now = Instant::now();
+    let mut browser = common::Browser::new(
+        now,
+        "127.0.0.1:50200".parse().expect("an address"),
+        &[RtcCodec::PCMU, RtcCodec::PCMA],
+        false,
+    );
+    let (offer, _) = browser.offer(false);
+    let mut leg = webrtc_leg::WebRtcLeg::new(
+        now,
+        "127.0.0.1:40200".parse().expect("an address"),
+        &[Codec::Pcma, Codec::Pcmu],
+    )
+    .expect("a leg");
+    let answer = leg.accept_offer(&offer).expect("answered");
+    let m_line = answer
+        .lines()
+        .find(|l| l.starts_with("m=audio"))
+        .expect("audio");
+    assert!(
+        m_line.ends_with(" 8 0 126"),
+        "PCMA, PCMU, telephone-event: {m_line}"
+    );
+    assert_eq!(leg.negotiated_codecs(), vec![Codec::Pcma, Codec::Pcmu]);
+}
