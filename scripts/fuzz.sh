@@ -52,6 +52,7 @@ TARGETS=(
     "ivr_script_parse:8192:1024:100"
     "ivr_session:1024:1024:0"
     "acd_sequence:2048:1024:0"
+    "webrtc_offer:8192:1024:100"
 )
 
 target_names() { for t in "${TARGETS[@]}"; do echo "${t%%:*}"; done; }
@@ -179,6 +180,19 @@ make_seeds() {
             # Operations are byte pairs: a few calls joining, operators logging in and
             # answering, time passing.
             printf '\x09\x00\x09\x01\x0b\x00\x0b\x01\x00\x01\x10\x02\x0f\x08\x04\x00\x07\x01\x0f\x20' >"$dir/basic"
+            ;;
+        webrtc_offer)
+            # A Chromium-shaped audio offer (Opus first, G.711, telephone-event at 126).
+            printf '%s\r\n' 'v=0' 'o=- 4611731400430051336 2 IN IP4 127.0.0.1' 's=-' 't=0 0' \
+                'a=group:BUNDLE 0' 'a=msid-semantic: WMS' \
+                'm=audio 9 UDP/TLS/RTP/SAVPF 111 0 8 126' 'c=IN IP4 0.0.0.0' \
+                'a=candidate:1 1 udp 2122260223 192.0.2.7 50000 typ host' \
+                'a=ice-ufrag:abcd' 'a=ice-pwd:abcdefghijklmnopqrstuvwx' 'a=ice-options:trickle' \
+                'a=fingerprint:sha-256 DB:26:B8:26:7B:3F:5D:26:D8:D2:3C:09:3D:A0:93:AA:F6:54:8E:92:6E:D7:E1:EC:EE:F9:F7:33:9E:54:D8:DF' \
+                'a=setup:actpass' 'a=mid:0' 'a=sendrecv' 'a=rtcp-mux' \
+                'a=rtpmap:111 opus/48000/2' 'a=fmtp:111 minptime=10;useinbandfec=1' \
+                'a=rtpmap:0 PCMU/8000' 'a=rtpmap:8 PCMA/8000' 'a=rtpmap:126 telephone-event/8000' \
+                'a=ssrc:3544837901 cname:l6aD1483AdFQX6HKxN8r' >"$dir/chromium-audio.sdp"
             ;;
     esac
 }
