@@ -17,7 +17,7 @@ fn enqueued(out: &[Output]) -> (&str, &ivr::CallData) {
 
 /// Start a call in office hours and get to the main menu prompt.
 fn at_main_menu() -> Call {
-    let mut call = Call::new(toll_free(), office_hours());
+    let mut call = Call::guest(toll_free(), office_hours());
     assert_eq!(call.start(), vec![play(&["welcome"], false)]);
     assert_eq!(call.played(4), vec![play(&["main_menu"], true)]);
     assert_eq!(
@@ -35,7 +35,9 @@ fn shipped_script_uses_the_agreed_prompts_and_queues() {
     assert_eq!(
         prompts,
         [
+            "enter_pin",
             "goodbye",
+            "identify_failed",
             "invalid_choice",
             "main_menu",
             "out_of_hours",
@@ -96,7 +98,7 @@ fn personnel_then_information_reaches_personnel_info_with_the_choices() {
     assert_eq!(data.customer, None);
     assert_eq!(
         data.path_text(),
-        "start > office:open > main > main:1 > personnel > personnel:1"
+        "start > office:open > guest > main > main:1 > personnel > personnel:1"
     );
     assert!(call.session.is_finished());
 }
@@ -149,7 +151,7 @@ fn two_invalid_keys_at_the_top_say_goodbye_and_hang_up() {
     );
     assert_eq!(
         call.session.data().path_text(),
-        "start > office:open > main > main:invalid(9) > main:invalid(7) > main:failure"
+        "start > office:open > guest > main > main:invalid(9) > main:invalid(7) > main:failure"
     );
 }
 
@@ -263,7 +265,7 @@ fn an_invalid_key_during_the_prompt_stops_it_and_replays() {
 
 #[test]
 fn keys_during_the_welcome_are_ignored() {
-    let mut call = Call::new(toll_free(), office_hours());
+    let mut call = Call::guest(toll_free(), office_hours());
     call.start();
     assert_eq!(call.press('1'), vec![]);
     assert_eq!(call.played(4), vec![play(&["main_menu"], true)]);
@@ -277,7 +279,7 @@ fn out_of_hours_plays_the_message_and_hangs_up() {
         (Weekday::Fri, 17, 30),
         (Weekday::Sun, 23, 59),
     ] {
-        let mut call = Call::new(
+        let mut call = Call::guest(
             toll_free(),
             context(day, h, m, HoursOverride::FollowSchedule),
         );
@@ -292,7 +294,7 @@ fn out_of_hours_plays_the_message_and_hangs_up() {
     }
     // The edges of the opening hours are open.
     for (day, h, m) in [(Weekday::Mon, 8, 30), (Weekday::Fri, 17, 29)] {
-        let mut call = Call::new(
+        let mut call = Call::guest(
             toll_free(),
             context(day, h, m, HoursOverride::FollowSchedule),
         );
@@ -302,12 +304,12 @@ fn out_of_hours_plays_the_message_and_hangs_up() {
 
 #[test]
 fn the_deployment_override_opens_or_closes_at_any_hour() {
-    let mut call = Call::new(
+    let mut call = Call::guest(
         toll_free(),
         context(Weekday::Sun, 3, 0, HoursOverride::AlwaysOpen),
     );
     assert_eq!(call.start(), vec![play(&["welcome"], false)]);
-    let mut call = Call::new(
+    let mut call = Call::guest(
         toll_free(),
         context(Weekday::Tue, 10, 0, HoursOverride::AlwaysClosed),
     );
@@ -317,7 +319,7 @@ fn the_deployment_override_opens_or_closes_at_any_hour() {
 #[test]
 fn driver_misuse_is_an_error_not_a_panic() {
     use ivr::{Input, SessionError};
-    let mut call = Call::new(toll_free(), office_hours());
+    let mut call = Call::guest(toll_free(), office_hours());
     let now = call.now;
     assert_eq!(
         call.session.handle_input(Input::Digit('1', now)),
