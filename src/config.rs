@@ -272,22 +272,13 @@ impl Config {
             None => None,
         };
         let public_url = match file.crm.public_url {
-            Some(url) if !(url.starts_with("https://") || url.starts_with("http://")) => {
-                return Err(parse_err(format!(
-                    "crm.public_url: {url:?} is not an http:// or https:// address"
-                )));
-            }
-            Some(url)
-                if url.len() > 200
-                    || url
-                        .chars()
-                        .any(|c| !c.is_ascii_graphic() || "<>\"\\,;".contains(c)) =>
-            {
-                return Err(parse_err(format!(
-                    "crm.public_url: {url:?} must be a plain address of at most 200 characters"
-                )));
-            }
-            other => other.map(|u| u.trim_end_matches('/').to_owned()),
+            Some(url) => match call_control::desk_url_problem(&url) {
+                Some(problem) => {
+                    return Err(parse_err(format!("crm.public_url: {url:?} {problem}")));
+                }
+                None => Some(url.trim_end_matches('/').to_owned()),
+            },
+            None => None,
         };
         let crm_auth = crm_users::auth_settings(file.crm.session_lifetime_minutes, file.crm.login)
             .map_err(parse_err)?;

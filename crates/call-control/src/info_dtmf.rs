@@ -35,21 +35,20 @@ pub(crate) fn digit(content_type: &str, body: &[u8]) -> Result<Option<char>, ()>
     Ok(key(signal))
 }
 
-/// `5`, `*`, `#`, `A`..`D`, or the RFC 4733 event numbers 10 (`*`), 11 (`#`), 12-15 (A-D).
+/// `5`, `*`, `#`, `A`..`D`, or the RFC 4733 event numbers 10 (`*`), 11 (`#`), 12-15 (A-D):
+/// the mapping of RTP key events ([`media::dtmf`]).
 fn key(signal: &str) -> Option<char> {
-    let mut chars = signal.chars();
-    match (chars.next(), chars.next()) {
-        (Some(c), None) if c.is_ascii_digit() || matches!(c, '*' | '#') => Some(c),
-        (Some(c), None) if matches!(c.to_ascii_uppercase(), 'A'..='D') => {
-            Some(c.to_ascii_uppercase())
+    let event = match signal.parse::<u8>() {
+        Ok(number) => number,
+        Err(_) => {
+            let mut chars = signal.chars();
+            match (chars.next(), chars.next()) {
+                (Some(c), None) => media::dtmf::char_to_event(c)?,
+                _ => return None,
+            }
         }
-        _ => match signal.parse::<u8>().ok()? {
-            10 => Some('*'),
-            11 => Some('#'),
-            n @ 12..=15 => Some(char::from(b'A' + n - 12)),
-            _ => None,
-        },
-    }
+    };
+    media::dtmf::event_to_char(event)
 }
 
 impl CallControl {

@@ -85,6 +85,7 @@ pub use crate::events::{
     MediaCommand, MediaEvent, StoredBinding,
 };
 pub use crate::features::FEATURE_PROMPTS;
+pub use crate::pop::desk_url_problem;
 pub use crate::restore::{JournalMismatch, Restored, StoredEntry};
 pub use crate::script::{ScriptActivated, ScriptRefused};
 use crate::timers::Deadlines;
@@ -97,17 +98,12 @@ pub const HOLD_MUSIC: &str = "hold_music";
 /// Every prompt the engine itself plays (hold music, position and wait announcements), apart
 /// from those of the IVR script.
 pub fn engine_prompts() -> Vec<String> {
-    let mut names: Vec<String> = [
-        HOLD_MUSIC,
-        "queue_position",
-        "average_wait",
-        "less_than_one_minute",
-        "minutes",
-    ]
-    .into_iter()
-    .map(str::to_owned)
-    .collect();
-    names.extend((0..10).map(|d| format!("digit_{d}")));
+    let mut names: Vec<String> = [HOLD_MUSIC]
+        .into_iter()
+        .chain(routing::ANNOUNCEMENT_PROMPTS)
+        .map(str::to_owned)
+        .collect();
+    names.extend((0..10).map(routing::digit_prompt));
     names.extend(features::FEATURE_PROMPTS.iter().map(|p| p.to_string()));
     names
 }

@@ -64,12 +64,26 @@ pub(crate) fn display_name(call: &Call) -> String {
 pub(crate) fn call_info(desk_url: Option<&str>, call: &Call) -> Option<String> {
     let base = desk_url?.trim_end_matches('/');
     let number = call.service_request.as_deref()?;
-    let plain = (base.starts_with("https://") || base.starts_with("http://"))
-        && base.len() <= 200
-        && base
+    desk_url_problem(base)
+        .is_none()
+        .then(|| format!("<{base}/desk/sr/{number}>;purpose=info"))
+}
+
+/// Why `url` cannot be the desk's address in a `Call-Info` header, if it cannot: it must be an
+/// `http://` or `https://` address of at most 200 visible characters, none that would end or
+/// split the header's `<...>` (`< > " \ , ;`).
+pub fn desk_url_problem(url: &str) -> Option<&'static str> {
+    if !(url.starts_with("https://") || url.starts_with("http://")) {
+        Some("is not an http:// or https:// address")
+    } else if url.len() > 200
+        || url
             .chars()
-            .all(|c| c.is_ascii_graphic() && !"<>\"\\,;".contains(c));
-    plain.then(|| format!("<{base}/desk/sr/{number}>;purpose=info"))
+            .any(|c| !c.is_ascii_graphic() || "<>\"\\,;".contains(c))
+    {
+        Some("must be a plain address of at most 200 characters")
+    } else {
+        None
+    }
 }
 
 /// `text` with anything outside letters, digits, space and `-_./+` dropped, cut to `max`

@@ -346,16 +346,22 @@ impl CallControl {
         if !matches!(call.phase, Phase::Queued { offer: None, .. }) {
             return;
         }
-        let mut prompts = vec!["queue_position".to_string()];
+        let [
+            queue_position,
+            average_wait_word,
+            less_than_one_minute,
+            minutes_word,
+        ] = ANNOUNCEMENT_PROMPTS;
+        let mut prompts = vec![queue_position.to_string()];
         prompts.extend(number_prompts(position as u64));
         if let Some(avg) = average_wait {
-            prompts.push("average_wait".into());
+            prompts.push(average_wait_word.into());
             let minutes = avg.as_secs() / 60;
             if minutes == 0 {
-                prompts.push("less_than_one_minute".into());
+                prompts.push(less_than_one_minute.into());
             } else {
                 prompts.extend(number_prompts(minutes));
-                prompts.push("minutes".into());
+                prompts.push(minutes_word.into());
             }
         }
         call.play_token = token;
@@ -371,13 +377,23 @@ impl CallControl {
     }
 }
 
+/// The words of the position and wait announcements, besides the digits.
+pub(crate) const ANNOUNCEMENT_PROMPTS: [&str; 4] = [
+    "queue_position",
+    "average_wait",
+    "less_than_one_minute",
+    "minutes",
+];
+
+/// The prompt that says the digit `d`.
+pub(crate) fn digit_prompt(d: impl std::fmt::Display) -> String {
+    format!("digit_{d}")
+}
+
 /// Prompts that say a number digit by digit ("1", "2" for 12): enough until number prompts
 /// exist.
 fn number_prompts(n: u64) -> Vec<String> {
-    n.to_string()
-        .chars()
-        .map(|d| format!("digit_{d}"))
-        .collect()
+    n.to_string().chars().map(digit_prompt).collect()
 }
 
 /// The IVR's findings as ordered key/values for the call record and the SR.
