@@ -22,11 +22,16 @@ use tracing::{debug, warn};
 
 use call_control::events::{LegId, MediaCommand, MediaEvent};
 
+mod webrtc;
+
 /// What other legs need to know of a leg to relay into it.
 #[derive(Debug)]
 struct LegShared {
     socket: Arc<UdpSocket>,
     remote: Mutex<Option<SocketAddr>>,
+    /// A browser softphone's leg: RTP relayed into it goes to its task (which re-packetises
+    /// it into SRTP once ICE and DTLS are up), not to a socket address.
+    webrtc: Option<mpsc::Sender<Vec<u8>>>,
 }
 
 impl LegShared {
@@ -176,6 +181,7 @@ impl MediaManager {
         let shared = Arc::new(LegShared {
             socket: socket.clone(),
             remote: Mutex::new(None),
+            webrtc: None,
         });
         self.shared.insert(leg, shared.clone());
         let (tx, rx) = mpsc::unbounded_channel();
@@ -332,7 +338,10 @@ impl LegTask {
                     {
                         let _ = self.events.send((self.leg, MediaEvent::Digit(digit)));
                     }
-                    if let Some((peer, to)) = bridge.as_ref().and_then(|p| p.remote().map(|to| (p, to))) {
+                    if let Some(into_browser) = bridge.as_ref().and_then(|p| p.webrtc.as_ref()) {
+                        // Full (the browser's task is behind): dropped, as the network would.
+                        let _ = into_browser.try_send(packet.to_vec());
+                    } else if let Some((peer, to)) = bridge.as_ref().and_then(|p| p.remote().map(|to| (p, to))) {
                         let _ = peer.socket.send_to(packet, to).await;
                     }
                 }
