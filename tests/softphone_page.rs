@@ -34,8 +34,8 @@ fn write_tone(path: &Path, seconds: u32) {
     let mut wav = hound::WavWriter::create(path, spec).expect("create the tone");
     for n in 0..48_000 * seconds {
         let t = f64::from(n) / 48_000.0;
-        let sample = (f64::from(i16::MAX) * 0.5 * (2.0 * std::f64::consts::PI * TONE_HZ * t).sin())
-            as i16;
+        let sample =
+            (f64::from(i16::MAX) * 0.5 * (2.0 * std::f64::consts::PI * TONE_HZ * t).sin()) as i16;
         wav.write_sample(sample).expect("write a sample");
     }
     wav.finalize().expect("finish the tone");
@@ -152,7 +152,11 @@ async fn the_operator_answers_in_the_browser_and_both_hear_each_other() {
     let ended = desk
         .wait_for("ended", &call_id, Duration::from_secs(10))
         .await;
-    assert!(done["phase"].as_str().is_some_and(|p| p.starts_with("ended")));
+    assert!(
+        done["phase"]
+            .as_str()
+            .is_some_and(|p| p.starts_with("ended"))
+    );
     let sr = ended["service_request"].clone();
     assert_outcome(&sr, "answered");
     assert_eq!(answering_agent(&sr).as_deref(), Some("1001"), "{sr:#}");

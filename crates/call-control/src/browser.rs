@@ -58,11 +58,7 @@ impl CallControl {
     /// opened): its leg is closed; a call ringing on it goes back to the queue, a call
     /// bridged to it ends as hung up by the operator.
     pub fn detach_browser(&mut self, now: Instant, operator: &str) {
-        let Some(phone) = self
-            .agents
-            .get_mut(operator)
-            .and_then(|a| a.browser.take())
-        else {
+        let Some(phone) = self.agents.get_mut(operator).and_then(|a| a.browser.take()) else {
             return;
         };
         self.browser_legs.remove(&phone.leg);

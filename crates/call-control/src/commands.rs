@@ -51,13 +51,21 @@ pub enum OperatorCommand {
         open: bool,
     },
     /// The operator answers the call ringing on their browser softphone.
-    AnswerSoftphone { operator: String },
+    AnswerSoftphone {
+        operator: String,
+    },
     /// The operator rejects the call ringing on their browser softphone (back to the queue).
-    RejectSoftphone { operator: String },
+    RejectSoftphone {
+        operator: String,
+    },
     /// The operator hangs up the call on their browser softphone.
-    HangUpSoftphone { operator: String },
+    HangUpSoftphone {
+        operator: String,
+    },
     /// The operator turns their browser softphone off: its session ends.
-    DetachSoftphone { operator: String },
+    DetachSoftphone {
+        operator: String,
+    },
 }
 
 /// What a supervisor may force.

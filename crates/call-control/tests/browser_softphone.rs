@@ -16,7 +16,10 @@ use sip_message::Method;
 fn connected_softphone(sim: &mut Sim, operator: &str) -> LegId {
     let now = sim.now;
     let leg = sim.core.attach_browser(now, operator).expect("attached");
-    assert!(sim.legs.opened.iter().all(|l| *l != leg), "no RTP socket for it");
+    assert!(
+        sim.legs.opened.iter().all(|l| *l != leg),
+        "no RTP socket for it"
+    );
     sim.media(leg, MediaEvent::Connected);
     leg
 }
@@ -45,7 +48,10 @@ fn a_call_rings_on_the_page_and_answering_bridges_it_to_the_webrtc_leg() {
     let leg = connected_softphone(&mut sim, "1001");
     let d = queue_call(&mut sim, "sp-1", "3330000001");
     assert!(offered_to(&d, "1001"), "the screen pop is the ring: {d:?}");
-    assert!(d.requests(Method::Invite).is_empty(), "no SIP INVITE to anyone");
+    assert!(
+        d.requests(Method::Invite).is_empty(),
+        "no SIP INVITE to anyone"
+    );
     assert!(
         !d.media
             .iter()
@@ -61,8 +67,14 @@ fn a_call_rings_on_the_page_and_answering_bridges_it_to_the_webrtc_leg() {
             .iter()
             .any(|f| matches!(f, CallFact::Answered { agent_id, .. } if agent_id == "1001"))
     );
-    assert!(d.media.contains(&(caller_leg, MediaCommand::Bridge { peer: leg })));
-    assert!(d.media.contains(&(leg, MediaCommand::Bridge { peer: caller_leg })));
+    assert!(
+        d.media
+            .contains(&(caller_leg, MediaCommand::Bridge { peer: leg }))
+    );
+    assert!(
+        d.media
+            .contains(&(leg, MediaCommand::Bridge { peer: caller_leg }))
+    );
 
     // A second answer finds nothing ringing.
     let (again, _) = command(&mut sim, answer("1001"));
@@ -97,7 +109,10 @@ fn a_call_rings_on_the_page_and_answering_bridges_it_to_the_webrtc_leg() {
     );
     sim.drain();
     let d = queue_call(&mut sim, "sp-2", "3330000002");
-    assert!(offered_to(&d, "1001"), "the next call rings on the page too");
+    assert!(
+        offered_to(&d, "1001"),
+        "the next call rings on the page too"
+    );
 }
 
 #[test]
@@ -109,7 +124,10 @@ fn the_caller_hanging_up_ends_the_bridge_and_keeps_the_softphone() {
     // End through the caller's leg going silent (a dead phone), the simplest caller-side end.
     let caller_leg = sim.legs.opened[0];
     let d = sim.media(caller_leg, MediaEvent::Inactive);
-    assert!(!d.media.contains(&(leg, MediaCommand::Close)), "the softphone stays");
+    assert!(
+        !d.media.contains(&(leg, MediaCommand::Close)),
+        "the softphone stays"
+    );
     let record = d.record().expect("ended");
     assert_eq!(record.outcome, CallOutcome::Answered);
     assert_eq!(sim.core.browser_leg("1001"), Some(leg));
@@ -122,7 +140,10 @@ fn a_softphone_not_yet_connected_is_not_offered_calls() {
     let leg = sim.core.attach_browser(now, "1001").expect("attached");
     sim.drain();
     let d = queue_call(&mut sim, "sp-4", "3330000004");
-    assert!(!offered_to(&d, "1001"), "no offer before ICE and DTLS are up");
+    assert!(
+        !offered_to(&d, "1001"),
+        "no offer before ICE and DTLS are up"
+    );
     // Connected: the operator goes ready (as registering a phone does here) and the waiting
     // call rings at once.
     let d = sim.media(leg, MediaEvent::Connected);
@@ -144,7 +165,9 @@ fn rejecting_puts_the_call_back_and_the_softphone_going_away_ends_the_call() {
     result.expect("rejected");
     assert!(!d.media.contains(&(leg, MediaCommand::Close)));
     assert!(
-        d.journal.iter().any(|(e, _)| format!("{:?}", e.event).contains("OfferRejected")),
+        d.journal
+            .iter()
+            .any(|(e, _)| format!("{:?}", e.event).contains("OfferRejected")),
         "the ACD hears the rejection: {:?}",
         d.journal
     );

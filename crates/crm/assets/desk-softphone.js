@@ -150,6 +150,17 @@ export function softphoneEnded(event) {
   show();
 }
 
+/**
+ * The desk's `state` event: an operator paused or logged out (an offer that rang unanswered
+ * pauses her) has nothing ringing. ("ready" is no proof: the board may lag the offer.)
+ */
+export function softphoneState(event) {
+  if (ringing && (event.state === 'not_ready' || event.state === 'logged_out')) {
+    ringing = null;
+    show();
+  }
+}
+
 /** The desk's `connected` event (answered, maybe from elsewhere). */
 export function softphoneConnected(event) {
   if (ringing === event.call_id) {

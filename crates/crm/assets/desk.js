@@ -6,7 +6,7 @@ import { clock, duration, el, fill, words } from './format.js';
 import { openCase } from './desk-case.js';
 import { initSearch } from './desk-search.js';
 import {
-  initSoftphone, softphoneConnected, softphoneEnded, softphoneOffered,
+  initSoftphone, softphoneConnected, softphoneEnded, softphoneOffered, softphoneState,
 } from './desk-softphone.js';
 
 const $ = (id) => document.getElementById(id);
@@ -182,7 +182,10 @@ async function main() {
   follow(
     '/api/v1/desk/events',
     {
-      state: showState,
+      state: (event) => {
+        showState(event);
+        softphoneState(event);
+      },
       offered: (pop) => {
         showCall(pop, 'ringing');
         openCase(pop.service_request.number);

@@ -41,23 +41,25 @@ pub fn request_from_wire(command: proto::engine_command::Command) -> Result<Requ
     if operator.is_empty() || operator.len() > 64 {
         return Err("operator is 1 to 64 bytes".into());
     }
-    Ok(match S::try_from(s.action).map_err(|_| "unknown action".to_owned())? {
-        S::Offer if s.offer.len() > webrtc_leg::MAX_OFFER_LEN => {
-            return Err(format!(
-                "the offer is more than {} bytes",
-                webrtc_leg::MAX_OFFER_LEN
-            ));
-        }
-        S::Offer => Request::SoftphoneOffer {
-            operator,
-            offer: s.offer,
+    Ok(
+        match S::try_from(s.action).map_err(|_| "unknown action".to_owned())? {
+            S::Offer if s.offer.len() > webrtc_leg::MAX_OFFER_LEN => {
+                return Err(format!(
+                    "the offer is more than {} bytes",
+                    webrtc_leg::MAX_OFFER_LEN
+                ));
+            }
+            S::Offer => Request::SoftphoneOffer {
+                operator,
+                offer: s.offer,
+            },
+            S::Answer => OperatorCommand::AnswerSoftphone { operator }.into(),
+            S::Reject => OperatorCommand::RejectSoftphone { operator }.into(),
+            S::HangUp => OperatorCommand::HangUpSoftphone { operator }.into(),
+            S::Close => OperatorCommand::DetachSoftphone { operator }.into(),
+            S::Unspecified => return Err("no action".into()),
         },
-        S::Answer => OperatorCommand::AnswerSoftphone { operator }.into(),
-        S::Reject => OperatorCommand::RejectSoftphone { operator }.into(),
-        S::HangUp => OperatorCommand::HangUpSoftphone { operator }.into(),
-        S::Close => OperatorCommand::DetachSoftphone { operator }.into(),
-        S::Unspecified => return Err("no action".into()),
-    })
+    )
 }
 
 /// The core's command for a wire one, or why there is none.
@@ -184,5 +186,47 @@ async fn apply(
             Err(refused.to_string())
         }
         Err(_) => Err("the engine is stopping".to_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn softphone(
+        operator: &str,
+        action: proto::SoftphoneAction,
+        offer: String,
+    ) -> Result<Request, String> {
+        request_from_wire(proto::engine_command::Command::Softphone(
+            proto::SoftphoneCommand {
+                operator: operator.into(),
+                action: action.into(),
+                offer,
+            },
+        ))
+    }
+
+    #[test]
+    fn softphone_commands_become_requests_or_are_refused() {
+        use proto::SoftphoneAction as S;
+        assert_eq!(
+            softphone("1001", S::Offer, "v=0".into()),
+            Ok(Request::SoftphoneOffer {
+                operator: "1001".into(),
+                offer: "v=0".into()
+            })
+        );
+        assert_eq!(
+            softphone("1001", S::HangUp, String::new()),
+            Ok(Request::Command(OperatorCommand::HangUpSoftphone {
+                operator: "1001".into()
+            }))
+        );
+        let big = "a".repeat(webrtc_leg::MAX_OFFER_LEN + 1);
+        assert!(softphone("1001", S::Offer, big).is_err_and(|e| e.contains("more than")));
+        assert!(softphone("", S::Answer, String::new()).is_err());
+        assert!(softphone(&"x".repeat(65), S::Answer, String::new()).is_err());
+        assert!(softphone("1001", S::Unspecified, String::new()).is_err());
     }
 }

@@ -126,7 +126,7 @@ impl WebRtcTask {
                         debug!(leg = %self.leg, error = %e, "softphone datagram refused");
                     }
                 }
-                Some(packet) = inbound.recv() => self.to_browser(&packet),
+                Some(packet) = inbound.recv() => self.relay_to_browser(&packet),
                 () = tokio::time::sleep_until(wake) => {
                     let _ = self.rtc.handle_timeout(Instant::now());
                 }
@@ -153,7 +153,7 @@ impl WebRtcTask {
                     codec,
                     timestamp,
                     payload,
-                } => self.to_caller(codec, timestamp, &payload).await,
+                } => self.relay_to_caller(codec, timestamp, &payload).await,
                 Output::Dtmf(key) => {
                     let _ = self.events.send((self.leg, MediaEvent::Digit(key)));
                 }
@@ -179,7 +179,7 @@ impl WebRtcTask {
     }
 
     /// A caller RTP packet relayed into this leg: to the browser, in a codec it accepted.
-    fn to_browser(&mut self, packet: &[u8]) {
+    fn relay_to_browser(&mut self, packet: &[u8]) {
         let Ok(view) = media::rtp::parse(packet) else {
             return;
         };
@@ -194,14 +194,15 @@ impl WebRtcTask {
                 .send_audio(now, codec, view.timestamp(), view.payload())
         } else if let Some(&other) = negotiated.first() {
             let converted = other.encode(&codec.decode(view.payload()));
-            self.rtc.send_audio(now, other, view.timestamp(), &converted)
+            self.rtc
+                .send_audio(now, other, view.timestamp(), &converted)
         } else {
             return;
         };
     }
 
     /// Browser audio: to the bridged caller's leg as RTP, from that leg's socket.
-    async fn to_caller(&mut self, codec: Codec, timestamp: u32, payload: &[u8]) {
+    async fn relay_to_caller(&mut self, codec: Codec, timestamp: u32, payload: &[u8]) {
         let Some(peer) = self.peer else { return };
         let Some(shared) = self.table.get(&peer).map(|p| p.clone()) else {
             // The caller's leg is closed: the call is over.
@@ -221,4 +222,3 @@ impl WebRtcTask {
         let _: Result<usize, _> = shared.socket.send_to(&packet, to).await;
     }
 }
-
