@@ -6,10 +6,11 @@
 //! reaches the page (WebRTC statistics of the remote audio), and her tone reaches the caller
 //! (the caller's RTP carries G.711 that decodes to a 440 Hz tone, from the engine's softphone
 //! leg). She clicks Hang up: the caller gets the BYE; the desk's events show the call
-//! connected and ended, and the SR records it answered by 1001.
+//! connected and ended, and the SR records it answered by 1001. After her wrap-up a second
+//! caller is answered the same way and hangs up himself: the call ends on the page too.
 //!
 //! Real peers: SIPp as the caller, Chromium (Debian) driven by playwright-core
-//! (`tests/browser/softphone.mjs`). Run: `cargo test --test softphone_page` (about 40 s; needs
+//! (`tests/browser/softphone.mjs`). Run: `cargo test --test softphone_page` (about 60 s; needs
 //! `sipp`, `chromium` and `tests/browser/node_modules`: `scripts/test-deps.sh`).
 
 mod common;
@@ -86,7 +87,24 @@ async fn the_operator_answers_in_the_browser_and_both_hear_each_other() {
     let answered = page.step("answered", Duration::from_secs(30)).await;
     let heard = page.step("heard", Duration::from_secs(90)).await;
     let done = page.step("done", Duration::from_secs(30)).await;
+    page.step("ready-again", Duration::from_secs(30)).await;
+
+    // A second caller, who hangs up himself after talking: the call ends on the page too.
+    let plan = CallPlan::hangs_up_after(
+        &['1', '1'],
+        ivr.first_key(),
+        ivr.submenu_key(),
+        ivr.please_hold + Duration::from_secs(2),
+        Duration::from_secs(6),
+    );
+    let second = Caller::dial(engine.sip_addr, "caller2", &plan, &logs);
+    let hung_up = page.step("caller-hung-up", Duration::from_secs(120)).await;
     page.finish(Duration::from_secs(20)).await;
+    let second_phone = second.phone.expect_success(SIPP_TIMEOUT).await;
+    assert!(
+        second_phone.received_requests("BYE").is_empty(),
+        "the caller hung up, not the engine"
+    );
 
     // The page hung up: the caller got the engine's BYE and answered it.
     let caller_phone = caller.phone.expect_success(SIPP_TIMEOUT).await;
@@ -164,6 +182,23 @@ async fn the_operator_answers_in_the_browser_and_both_hear_each_other() {
         field(&sr, "call.end_reason").as_deref(),
         Some("operator_hung_up"),
         "{sr:#}"
+    );
+
+    // The second call: answered on the page, ended by the caller.
+    let sr2 =
+        wait_for_service_request(engine.http_addr, &second.call_id, Duration::from_secs(10)).await;
+    assert_eq!(hung_up["sr"].as_str(), field(&sr2, "number").as_deref());
+    let call2 = field(&sr2, "call_id").expect("the engine's call ID");
+    let ended = desk
+        .wait_for("ended", &call2, Duration::from_secs(10))
+        .await;
+    let sr2 = ended["service_request"].clone();
+    assert_outcome(&sr2, "answered");
+    assert_eq!(answering_agent(&sr2).as_deref(), Some("1001"), "{sr2:#}");
+    assert_eq!(
+        field(&sr2, "call.end_reason").as_deref(),
+        Some("caller_hung_up"),
+        "{sr2:#}"
     );
 
     engine.shutdown().await;

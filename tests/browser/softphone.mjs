@@ -3,7 +3,8 @@
 // goes ready. A SIPp caller comes through the IVR and is queued: the page rings; she answers
 // with the Answer button. The caller's recording reaches the page (WebRTC statistics of the
 // remote audio: packets received and audio energy); her microphone's tone goes to the caller
-// (the Rust story checks the caller's RTP). Then she hangs up with the Hang up button.
+// (the Rust story checks the caller's RTP). Then she hangs up with the Hang up button. A
+// second caller hangs up himself: the call ends on the page.
 //
 // Environment beside lib.mjs's: FAKE_AUDIO (a WAV file for the fake microphone),
 // MIN_PACKETS (how many packets of the caller's audio to wait for before hanging up).
@@ -84,6 +85,24 @@ await run(async ({ page, context }) => {
   const phase = (await page.textContent('#pop-phase') || '').trim();
   check((await page.getAttribute('#softphone', 'data-state')) === 'on', 'the softphone stays on for the next call');
   step('done', { sr, phase });
+
+  // The next call: she ends her wrap-up; the caller hangs up this time, and the call ends on
+  // the page too.
+  await page.click('button[data-action="end_wrap_up"]');
+  await page.waitForSelector('#my-state[data-state="ready"]', { timeout: 30000 });
+  step('ready-again');
+  await page.waitForSelector('#softphone-ring:not([hidden])', { timeout: 120000 });
+  const second = (await page.textContent('#pop-sr') || '').trim();
+  check(second !== sr, `the second call pops its own SR, not ${second}`);
+  await page.click('#softphone-answer');
+  await page.waitForSelector('#softphone-call:not([hidden])', { timeout: 15000 });
+  await page.waitForFunction(
+    () => (document.querySelector('#pop-phase')?.textContent || '').startsWith('ended'),
+    null,
+    { timeout: 60000 },
+  );
+  await page.waitForSelector('#softphone-call', { state: 'hidden', timeout: 15000 });
+  step('caller-hung-up', { sr: second, phase: (await page.textContent('#pop-phase') || '').trim() });
 }, 1600, 1000, [
   '--use-fake-ui-for-media-stream',
   '--use-fake-device-for-media-stream',
