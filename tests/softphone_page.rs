@@ -5,7 +5,8 @@
 //! "1 Administrative information": the page rings, she clicks Answer. The caller's recording
 //! reaches the page (WebRTC statistics of the remote audio), and her tone reaches the caller
 //! (the caller's RTP carries G.711 that decodes to a 440 Hz tone, from the engine's softphone
-//! leg). She clicks Hang up: the caller gets the BYE; the desk's events show the call
+//! leg). She presses 5 on the page's keypad: the caller receives it as RFC 4733 events. She
+//! clicks Hang up: the caller gets the BYE; the desk's events show the call
 //! connected and ended, and the SR records it answered by 1001. After her wrap-up a second
 //! caller is answered the same way and hangs up himself: the call ends on the page too.
 //!
@@ -155,6 +156,25 @@ async fn the_operator_answers_in_the_browser_and_both_hear_each_other() {
     assert!(
         (700.0..1060.0).contains(&per_second),
         "the caller hears the 440 Hz tone: {per_second:.0} zero crossings a second"
+    );
+
+    // The key 5 pressed on the page reached the caller as RFC 4733 events (payload type 101,
+    // as the caller offered), from the softphone's stream, with an end.
+    let prompts_ssrc = heard_by_caller.first().map(|p| p.ssrc);
+    let key_events: Vec<&RtpPacket> = heard_by_caller
+        .iter()
+        .filter(|p| Some(p.ssrc) != prompts_ssrc && p.payload_type == 101)
+        .collect();
+    assert!(
+        key_events.iter().any(|p| p.payload.first() == Some(&5))
+            && key_events.iter().any(|p| p.payload.first() == Some(&5)
+                && p.payload.get(1).is_some_and(|f| f & 0x80 != 0)),
+        "the caller received the key 5 with its end: {} telephone-event packets",
+        key_events.len()
+    );
+    assert!(
+        key_events.iter().all(|p| p.payload.first() == Some(&5)),
+        "only the key pressed"
     );
 
     // The desk's events: offered, connected, ended; the SR: answered by 1001.

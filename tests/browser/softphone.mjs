@@ -3,7 +3,8 @@
 // goes ready. A SIPp caller comes through the IVR and is queued: the page rings; she answers
 // with the Answer button. The caller's recording reaches the page (WebRTC statistics of the
 // remote audio: packets received and audio energy); her microphone's tone goes to the caller
-// (the Rust story checks the caller's RTP). Then she hangs up with the Hang up button. A
+// (the Rust story checks the caller's RTP). She presses 5 on the keypad, then hangs up with
+// the Hang up button. A
 // second caller hangs up himself: the call ends on the page.
 //
 // Environment beside lib.mjs's: FAKE_AUDIO (a WAV file for the fake microphone),
@@ -73,6 +74,10 @@ await run(async ({ page, context }) => {
   }
   await shot(page, 'desk-softphone-talking');
   step('heard', stats);
+
+  // She presses 5 on the keypad (RFC 4733 to the engine, which passes it on to the caller).
+  await page.click('#softphone-call button[data-key="5"]');
+  await page.waitForTimeout(1000);
 
   // She hangs up: the call ends on the page.
   await page.click('#softphone-hangup');

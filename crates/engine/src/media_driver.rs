@@ -32,6 +32,9 @@ struct LegShared {
     /// A browser softphone's leg: RTP relayed into it goes to its task (which re-packetises
     /// it into SRTP once ICE and DTLS are up), not to a socket address.
     webrtc: Option<mpsc::Sender<Vec<u8>>>,
+    /// The leg's negotiated codec and telephone-event payload type (from `Configure`): what a
+    /// softphone bridged to it sends it.
+    negotiated: Mutex<Option<(Codec, Option<u8>)>>,
 }
 
 impl LegShared {
@@ -40,6 +43,13 @@ impl LegShared {
             .remote
             .lock()
             .expect("leg remote mutex is never poisoned: no code panics holding it") = Some(remote);
+    }
+
+    fn negotiated(&self) -> Option<(Codec, Option<u8>)> {
+        *self
+            .negotiated
+            .lock()
+            .expect("leg codec mutex is never poisoned: no code panics holding it")
     }
 
     fn remote(&self) -> Option<SocketAddr> {
@@ -148,7 +158,13 @@ impl MediaManager {
     }
 
     pub fn command(&mut self, leg: LegId, command: MediaCommand) {
-        if let MediaCommand::Configure { remote, .. } = &command {
+        if let MediaCommand::Configure {
+            remote,
+            codec,
+            telephone_event_pt,
+            ..
+        } = &command
+        {
             // Set here, in command order, so that a peer's Bridge processed by another task
             // already sees where to relay.
             if let Some(shared) = self.shared.get(&leg) {
@@ -156,6 +172,11 @@ impl MediaManager {
                     .remote
                     .lock()
                     .expect("leg remote mutex is never poisoned") = Some(*remote);
+                *shared
+                    .negotiated
+                    .lock()
+                    .expect("leg codec mutex is never poisoned") =
+                    Some((*codec, *telephone_event_pt));
             }
         }
         let close = matches!(command, MediaCommand::Close);
@@ -182,6 +203,7 @@ impl MediaManager {
             socket: socket.clone(),
             remote: Mutex::new(None),
             webrtc: None,
+            negotiated: Mutex::new(None),
         });
         self.shared.insert(leg, shared.clone());
         let (tx, rx) = mpsc::unbounded_channel();

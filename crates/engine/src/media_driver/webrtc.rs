@@ -4,8 +4,9 @@
 //! which ends the relay. RTP from the caller arrives through a channel and goes out as SRTP
 //! (`send_audio`, refused by the leg before ICE and DTLS are up: nothing goes to an unproven
 //! address); the browser's audio is re-packetised into RTP towards the caller with our own
-//! SSRC and sequence numbers. When the two sides use different G.711 laws, the audio is
-//! converted (both are 8 kHz, sample for sample).
+//! SSRC and sequence numbers, in the caller's negotiated G.711 law (converted when the
+//! browser uses the other one: both are 8 kHz, sample for sample). Keys pressed on the page
+//! go to the caller as RFC 4733 events in the same stream.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -25,6 +26,9 @@ use super::{LegShared, MediaManager};
 
 /// How long a session may take to connect (ICE and DTLS) after the answer before it is freed.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long a key pressed on the page lasts towards the caller.
+const KEY_LENGTH: Duration = Duration::from_millis(100);
 
 /// Caller RTP packets waiting for the browser's task at most (past it: dropped).
 const INBOUND_QUEUE: usize = 64;
@@ -49,6 +53,7 @@ impl MediaManager {
             socket: socket.clone(),
             remote: Mutex::new(None),
             webrtc: Some(inbound_tx),
+            negotiated: Mutex::new(None),
         });
         self.shared.insert(leg, shared);
         let (tx, rx) = mpsc::unbounded_channel();
@@ -64,6 +69,7 @@ impl MediaManager {
             )),
             peer: None,
             caller_codec: None,
+            last_timestamp: None,
         };
         tokio::spawn(task.run(rx, inbound));
         info!(%leg, %local, "softphone leg answering the page's offer");
@@ -83,6 +89,8 @@ struct WebRtcTask {
     peer: Option<LegId>,
     /// The caller's G.711 law, from their packets.
     caller_codec: Option<Codec>,
+    /// The RTP timestamp of the last audio sent to the caller.
+    last_timestamp: Option<u32>,
 }
 
 impl WebRtcTask {
@@ -156,6 +164,7 @@ impl WebRtcTask {
                 } => self.relay_to_caller(codec, timestamp, &payload).await,
                 Output::Dtmf(key) => {
                     let _ = self.events.send((self.leg, MediaEvent::Digit(key)));
+                    self.key_to_caller(key);
                 }
                 Output::Connected => {
                     *ever_connected = true;
@@ -201,6 +210,38 @@ impl WebRtcTask {
         };
     }
 
+    /// A key pressed on the page: to the bridged caller as RFC 4733 events in the caller's
+    /// negotiated telephone-event payload type (none negotiated: not sent), in our RTP stream
+    /// just after the last audio, paced as RFC 4733 says (a task of its own, not to hold the
+    /// audio up).
+    fn key_to_caller(&mut self, key: char) {
+        let Some(shared) = self
+            .peer
+            .and_then(|p| self.table.get(&p).map(|s| s.clone()))
+        else {
+            return;
+        };
+        let (Some((_, Some(payload_type))), Some(to)) = (shared.negotiated(), shared.remote())
+        else {
+            return;
+        };
+        if let Some(last) = self.last_timestamp {
+            self.sender.timestamp = last.wrapping_add(160);
+        }
+        let Ok(packets) =
+            media::dtmf::DtmfSender::new(payload_type).packets(&mut self.sender, key, KEY_LENGTH)
+        else {
+            return;
+        };
+        tokio::spawn(async move {
+            let start = tokio::time::Instant::now();
+            for scheduled in packets {
+                tokio::time::sleep_until(start + scheduled.offset).await;
+                let _ = shared.socket.send_to(&scheduled.packet, to).await;
+            }
+        });
+    }
+
     /// Browser audio: to the bridged caller's leg as RTP, from that leg's socket.
     async fn relay_to_caller(&mut self, codec: Codec, timestamp: u32, payload: &[u8]) {
         let Some(peer) = self.peer else { return };
@@ -210,7 +251,13 @@ impl WebRtcTask {
             return;
         };
         let Some(to) = shared.remote() else { return };
-        let target = self.caller_codec.unwrap_or(codec);
+        // The caller's negotiated law; else the one they send; else the browser's.
+        let target = shared
+            .negotiated()
+            .map(|(c, _)| c)
+            .or(self.caller_codec)
+            .unwrap_or(codec);
+        self.last_timestamp = Some(timestamp);
         let packet = if target == codec {
             self.sender
                 .packet_at(codec.payload_type(), false, payload, timestamp)
