@@ -85,6 +85,7 @@ pub struct MediaManager {
     ports: Option<(u16, u16)>,
     /// The next port of `ports` to try.
     next_port: u16,
+    softphone_connect_timeout: std::time::Duration,
 }
 
 impl MediaManager {
@@ -105,6 +106,7 @@ impl MediaManager {
             rtp_timeout: None,
             ports: None,
             next_port: 0,
+            softphone_connect_timeout: webrtc::CONNECT_TIMEOUT,
         }
     }
 

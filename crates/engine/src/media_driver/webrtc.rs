@@ -24,7 +24,8 @@ use call_control::events::{LegId, MediaCommand, MediaEvent};
 
 use super::{LegShared, MediaManager};
 
-/// How long a session may take to connect (ICE and DTLS) after the answer before it is freed.
+/// How long a session may take to connect (ICE and DTLS) after the answer before it is freed
+/// (the default of [`MediaManager::with_softphone_connect_timeout`]).
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How long a key pressed on the page lasts towards the caller.
@@ -34,6 +35,13 @@ const KEY_LENGTH: Duration = Duration::from_millis(100);
 const INBOUND_QUEUE: usize = 64;
 
 impl MediaManager {
+    /// Frees a softphone session that has not connected `timeout` after its answer (default
+    /// [`CONNECT_TIMEOUT`]).
+    pub fn with_softphone_connect_timeout(mut self, timeout: Duration) -> Self {
+        self.softphone_connect_timeout = timeout;
+        self
+    }
+
     /// Opens a browser softphone's leg for `leg`: binds its UDP socket, answers the page's SDP
     /// `offer` (ICE-lite on the socket's address, DTLS-SRTP, PCMU/PCMA and telephone-event)
     /// and starts its task. Returns the SDP answer, or why the offer is refused.
@@ -60,6 +68,7 @@ impl MediaManager {
         self.commands.insert(leg, tx);
         let task = WebRtcTask {
             leg,
+            connect_timeout: self.softphone_connect_timeout,
             rtc,
             socket,
             table: self.shared.clone(),
@@ -79,6 +88,7 @@ impl MediaManager {
 
 struct WebRtcTask {
     leg: LegId,
+    connect_timeout: Duration,
     rtc: WebRtcLeg,
     socket: Arc<UdpSocket>,
     table: Arc<DashMap<LegId, Arc<LegShared>>>,
@@ -99,7 +109,7 @@ impl WebRtcTask {
         mut commands: mpsc::UnboundedReceiver<MediaCommand>,
         mut inbound: mpsc::Receiver<Vec<u8>>,
     ) {
-        let connect_by = tokio::time::Instant::now() + CONNECT_TIMEOUT;
+        let connect_by = tokio::time::Instant::now() + self.connect_timeout;
         let mut ever_connected = false;
         let mut buf = vec![0u8; 2048];
         let mut closing = false;
