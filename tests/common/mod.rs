@@ -1710,6 +1710,24 @@ impl CallPlan {
         }
     }
 
+    /// Presses two keys, waits, speaks g711a.pcap and stays on the line until the other side
+    /// sends BYE (caller_talks_until_bye.xml).
+    pub fn talks_until_bye(
+        keys: [char; 2],
+        first_key_after: Duration,
+        between_keys: Duration,
+        wait_after_keys: Duration,
+    ) -> Self {
+        Self {
+            scenario: "caller_talks_until_bye.xml",
+            keys: keys.to_vec(),
+            first_key_after,
+            between_keys,
+            wait_after_keys,
+            ..Self::defaults()
+        }
+    }
+
     /// Lets it ring `ring` after the 180, then cancels.
     pub fn cancels_while_ringing(ring: Duration) -> Self {
         Self {

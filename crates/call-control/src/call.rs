@@ -99,14 +99,14 @@ impl Phase {
                 offer: Some(offer), ..
             } => Some(OperatorRef {
                 tx: match &offer.state {
-                    OfferState::OpeningLeg => None,
+                    OfferState::OpeningLeg | OfferState::Browser => None,
                     OfferState::Ringing { tx, .. } => Some(*tx),
                 },
                 dialog: None,
             }),
             Phase::Bridged { operator, .. } => Some(OperatorRef {
-                tx: Some(operator.tx),
-                dialog: Some(&operator.dialog),
+                tx: operator.sip.as_ref().map(|s| s.tx),
+                dialog: operator.sip.as_ref().map(|s| &s.dialog),
             }),
             _ => None,
         }
@@ -138,6 +138,9 @@ pub(crate) enum OfferState {
         invite: Box<Request>,
         dest: SocketAddr,
     },
+    /// The operator's browser softphone rings (the screen pop is the ring): no SIP, no leg
+    /// to open; the page answers or rejects through the CRM.
+    Browser,
 }
 
 /// The operator's answered leg.
@@ -145,6 +148,13 @@ pub(crate) enum OfferState {
 pub(crate) struct OperatorLeg {
     pub agent: String,
     pub leg: LegId,
+    /// The SIP phone's side; `None` for a browser softphone (its leg outlives the call).
+    pub sip: Option<SipOperatorLeg>,
+}
+
+/// An answered SIP phone's dialog.
+#[derive(Debug)]
+pub(crate) struct SipOperatorLeg {
     /// The INVITE transaction, to recognise retransmitted 2xx (RFC 3261 13.2.2.4).
     pub tx: ClientTxId,
     pub dest: SocketAddr,

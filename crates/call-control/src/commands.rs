@@ -50,6 +50,22 @@ pub enum OperatorCommand {
         queue: String,
         open: bool,
     },
+    /// The operator answers the call ringing on their browser softphone.
+    AnswerSoftphone {
+        operator: String,
+    },
+    /// The operator rejects the call ringing on their browser softphone (back to the queue).
+    RejectSoftphone {
+        operator: String,
+    },
+    /// The operator hangs up the call on their browser softphone.
+    HangUpSoftphone {
+        operator: String,
+    },
+    /// The operator turns their browser softphone off: its session ends.
+    DetachSoftphone {
+        operator: String,
+    },
 }
 
 /// What a supervisor may force.
@@ -136,6 +152,22 @@ impl CallControl {
                 open,
                 by: Trigger::Supervisor,
             },
+            OperatorCommand::AnswerSoftphone { operator } => {
+                return self.answer_browser(now, &operator);
+            }
+            OperatorCommand::RejectSoftphone { operator } => {
+                return self.reject_browser(now, &operator);
+            }
+            OperatorCommand::HangUpSoftphone { operator } => {
+                return self.hang_up_browser(now, &operator);
+            }
+            OperatorCommand::DetachSoftphone { operator } => {
+                if !self.agents.contains_key(&operator) {
+                    return Err(CommandError::UnknownOperator(operator));
+                }
+                self.detach_browser(now, &operator);
+                return Ok(());
+            }
         };
         let result = self.acd.handle_input(now, input).map_err(|e| match e {
             acd::AcdError::UnknownOperator(op) => CommandError::UnknownOperator(op.0),

@@ -88,6 +88,11 @@ pub enum MediaEvent {
     /// The leg's phone has sent no RTP for [`crate::Limits::rtp_timeout`] (reported once per
     /// silence).
     Inactive,
+    /// A browser softphone's leg: ICE and DTLS are up, audio can flow both ways.
+    Connected,
+    /// A browser softphone's leg ended: the page hung up, or the browser stopped answering
+    /// (or never connected) and the session timed out.
+    Closed,
 }
 
 /// The answer to [`crate::Output::OpenLeg`].

@@ -48,6 +48,7 @@
 //! and its record). A call's phase is one enum carrying its own data (`call.rs`); every
 //! deadline sits in one heap (`timers.rs`).
 
+mod browser;
 mod call;
 mod caller;
 mod commands;
@@ -184,6 +185,8 @@ pub(crate) struct Agent {
     pub password: String,
     /// Where to send INVITEs: the registered Contact and the address to send to.
     pub contact: Option<(sip_message::Uri, std::net::SocketAddr)>,
+    /// The operator's browser softphone, while its session lasts (preferred to the phone).
+    pub browser: Option<browser::BrowserPhone>,
 }
 
 pub struct CallControl {
@@ -203,6 +206,8 @@ pub struct CallControl {
     /// Calls that leave no facts (feature codes).
     unrecorded: std::collections::HashSet<CallRef>,
     agents: HashMap<String, Agent>,
+    /// The browser softphones' legs and whose they are (one per operator at most).
+    browser_legs: HashMap<LegId, String>,
     outputs: VecDeque<Output>,
     deadlines: Deadlines<(acd::CallId, CallTimer)>,
     /// The ACD's next deadline, as its last `poll_output` said.
@@ -297,6 +302,7 @@ impl CallControl {
                 Agent {
                     password: a.password.clone(),
                     contact: None,
+                    browser: None,
                 },
             );
         }
@@ -324,6 +330,7 @@ impl CallControl {
             by_ref: HashMap::new(),
             unrecorded: Default::default(),
             agents,
+            browser_legs: HashMap::new(),
             outputs: VecDeque::new(),
             deadlines: Deadlines::new(),
             acd_deadline: None,
@@ -487,6 +494,9 @@ impl CallControl {
 
     /// A media leg reported something.
     pub fn handle_media_event(&mut self, now: Instant, leg: LegId, event: MediaEvent) {
+        if self.browser_media_event(now, leg, &event) {
+            return;
+        }
         let Some(&id) = self.by_leg.get(&leg) else {
             return;
         };
@@ -523,6 +533,8 @@ impl CallControl {
                 }
             }
             MediaEvent::Inactive => {} // handled above, for both legs
+            // Only browser softphone legs report these (handled above).
+            MediaEvent::Connected | MediaEvent::Closed => {}
         }
     }
 

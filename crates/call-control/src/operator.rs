@@ -12,7 +12,7 @@ use sip_transaction::{AuthVerdict, BindingChange, ClientTxId, Dialog, ServerTxId
 use tracing::{debug, info, warn};
 
 use crate::CallControl;
-use crate::call::{Offer, OfferState, OperatorLeg, Phase};
+use crate::call::{Offer, OfferState, OperatorLeg, Phase, SipOperatorLeg};
 use crate::caller::uri_socket_addr;
 use crate::events::{CallFact, CallOffered, LegId, LegOpened, MediaCommand};
 
@@ -127,12 +127,18 @@ impl CallControl {
     /// The ACD offers call `id` to `agent`: ask for the operator leg's RTP socket first; the
     /// INVITE goes out once it is bound.
     pub(crate) fn offer(&mut self, now: Instant, id: acd::CallId, agent: String, waited: Duration) {
-        let reachable = self.agents.get(&agent).is_some_and(|a| a.contact.is_some());
+        let browser = self.free_browser(&agent);
+        let reachable =
+            browser.is_some() || self.agents.get(&agent).is_some_and(|a| a.contact.is_some());
         let Some(call) = self.calls.get(&id) else {
             return;
         };
         if !reachable || !matches!(call.phase, Phase::Queued { offer: None, .. }) {
             self.reject_offer(now, id, agent, acd::RejectReason::Unreachable);
+            return;
+        }
+        if let Some(leg) = browser {
+            self.offer_to_browser(now, id, agent, leg, waited);
             return;
         }
         let leg = self.new_leg();
@@ -234,7 +240,6 @@ impl CallControl {
         self.by_sip_call_id
             .insert(agent_sip_call_id, (id, crate::call::Side::Operator));
         self.by_client_tx.insert(tx, id);
-        let offered_at = self.clock.now_unix_ms();
         let call = self.calls.get_mut(&id).expect("looked up at the top");
         if let Phase::Queued {
             offer: Some(offer), ..
@@ -246,6 +251,21 @@ impl CallControl {
                 dest,
             };
         }
+        self.offer_made(now, id, agent_id, waited);
+    }
+
+    /// The operator's phone or softphone rings with call `id`: the screen pop.
+    pub(crate) fn offer_made(
+        &mut self,
+        _now: Instant,
+        id: acd::CallId,
+        agent_id: String,
+        waited: Duration,
+    ) {
+        let offered_at = self.clock.now_unix_ms();
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
         call.offered_unix_ms.get_or_insert(offered_at);
         let queue = call.queue.clone().unwrap_or_default();
         info!(call = %call.call_ref, agent = %agent_id, queue = %queue, "offering call");
@@ -387,9 +407,7 @@ impl CallControl {
             operator: Box::new(OperatorLeg {
                 agent: agent.clone(),
                 leg: operator_media,
-                tx,
-                dest,
-                dialog,
+                sip: Some(SipOperatorLeg { tx, dest, dialog }),
             }),
             since: now,
         };
@@ -489,7 +507,12 @@ impl CallControl {
         if let Some(call) = self.calls.get(&id) {
             info!(call = %call.call_ref, agent = %offer.agent, why, "offer failed");
         }
-        self.media(offer.leg, MediaCommand::Close);
+        if matches!(offer.state, OfferState::Browser) {
+            // The browser's leg outlives the offer: the page stops ringing.
+            self.browser_call_ended(&offer.agent);
+        } else {
+            self.media(offer.leg, MediaCommand::Close);
+        }
         if let OfferState::Ringing { tx, dest, .. } = offer.state {
             match answered {
                 Some(mut dialog) => {

@@ -79,7 +79,11 @@ impl CallControl {
                 waited = Some(now.saturating_duration_since(since));
                 if let Some(offer) = offer {
                     self.by_leg.remove(&offer.leg);
-                    self.media(offer.leg, MediaCommand::Close);
+                    if matches!(offer.state, OfferState::Browser) {
+                        self.browser_call_ended(&offer.agent);
+                    } else {
+                        self.media(offer.leg, MediaCommand::Close);
+                    }
                     if let OfferState::Ringing { tx, invite, .. } = offer.state {
                         self.by_client_tx.remove(&tx);
                         if let Ok(cid) = invite.call_id() {
@@ -99,14 +103,20 @@ impl CallControl {
                 waited = Some(w);
                 talk = Some(now.saturating_duration_since(since));
                 self.by_leg.remove(&operator.leg);
-                self.by_client_tx.remove(&operator.tx);
-                self.by_sip_call_id.remove(&operator.dialog.id().call_id);
-                self.media(operator.leg, MediaCommand::Close);
-                // The operator hung up: nothing left to end on that side.
-                if hung_up_by != Some(Side::Operator) {
-                    let bye = operator.dialog.new_request(Method::Bye);
-                    let dest = self.dialog_destination(&operator.dialog, Some(operator.dest));
-                    let _ = self.endpoint.send_request(now, bye, dest);
+                match operator.sip.as_mut() {
+                    Some(sip) => {
+                        self.by_client_tx.remove(&sip.tx);
+                        self.by_sip_call_id.remove(&sip.dialog.id().call_id);
+                        self.media(operator.leg, MediaCommand::Close);
+                        // The operator hung up: nothing left to end on that side.
+                        if hung_up_by != Some(Side::Operator) {
+                            let bye = sip.dialog.new_request(Method::Bye);
+                            let dest = self.dialog_destination(&sip.dialog, Some(sip.dest));
+                            let _ = self.endpoint.send_request(now, bye, dest);
+                        }
+                    }
+                    // The browser's leg stays for the next call: only the bridge ends.
+                    None => self.browser_call_ended(&operator.agent),
                 }
                 self.acd_input(now, acd::Input::Complete { call: id });
                 answered_by = Some(operator.agent);

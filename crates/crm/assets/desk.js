@@ -5,6 +5,9 @@ import { ApiError, follow, get, me, logout, post } from './api.js';
 import { clock, duration, el, fill, words } from './format.js';
 import { openCase } from './desk-case.js';
 import { initSearch } from './desk-search.js';
+import {
+  initSoftphone, softphoneConnected, softphoneEnded, softphoneOffered, softphoneState,
+} from './desk-softphone.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -170,6 +173,7 @@ async function main() {
   }
   setInterval(tick, 1000);
   initSearch((number) => openSr(null, number));
+  initSoftphone();
   window.addEventListener('popstate', () => {
     const number = srFromPath();
     if (number) loadSr(number);
@@ -178,15 +182,21 @@ async function main() {
   follow(
     '/api/v1/desk/events',
     {
-      state: showState,
+      state: (event) => {
+        showState(event);
+        softphoneState(event);
+      },
       offered: (pop) => {
         showCall(pop, 'ringing');
         openCase(pop.service_request.number);
+        softphoneOffered(pop);
       },
       connected: (event) => {
+        softphoneConnected(event);
         if ($('call').dataset.callId === event.call_id) $('pop-phase').textContent = 'talking';
       },
       ended: (event) => {
+        softphoneEnded(event);
         if ($('call').dataset.callId !== event.call_id) return;
         const outcome = event.service_request.call && event.service_request.call.outcome;
         $('pop-phase').textContent = outcome ? `ended: ${words(outcome)}` : 'ended';

@@ -76,6 +76,15 @@ impl EngineLink {
 
     /// Sends `command` to the engine and waits for its answer.
     pub async fn send(&self, command: proto::engine_command::Command) -> Result<(), CrmError> {
+        self.send_for_answer(command).await.map(drop)
+    }
+
+    /// Sends `command` to the engine and waits for its answer: what the engine answered
+    /// (the SDP answer to a softphone offer; empty for other commands).
+    pub async fn send_for_answer(
+        &self,
+        command: proto::engine_command::Command,
+    ) -> Result<String, CrmError> {
         const NO_ENGINE: &str = "the telephony engine is not connected: try again shortly";
         // An engine that is (re)connecting gets a moment: the CRM may have just started.
         let deadline = tokio::time::Instant::now() + RECONNECT_GRACE;
@@ -109,7 +118,7 @@ impl EngineLink {
         let result = tokio::time::timeout(ANSWER_TIMEOUT, answered).await;
         self.pending.remove(&id);
         match result {
-            Ok(Ok(result)) if result.done => Ok(()),
+            Ok(Ok(result)) if result.done => Ok(result.answer),
             Ok(Ok(result)) => Err(CrmError::CommandRefused(result.refusal)),
             _ => Err(CrmError::EngineUnavailable(
                 "the telephony engine did not answer in time: try again",
@@ -156,6 +165,7 @@ mod tests {
                         } else {
                             "on a call".into()
                         },
+                        answer: String::new(),
                     });
                 }
             })

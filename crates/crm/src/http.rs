@@ -16,6 +16,7 @@ mod customers;
 mod desk;
 mod input;
 mod sessions;
+mod softphone;
 mod users;
 
 use std::sync::Arc;
@@ -156,6 +157,7 @@ pub fn router<S: ServiceRequestStore + UserStore + CaseStore + CustomerStore>(
         .merge(cases::routes::<S>())
         .merge(customers::routes::<S>())
         .merge(desk::routes::<S>())
+        .merge(softphone::routes::<S>())
         .merge(crate::pages::routes::<S>())
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(no_route)

@@ -52,6 +52,7 @@ static ASSETS: &[Asset] = &[
     asset!("desk.js", JS),
     asset!("desk-case.js", JS),
     asset!("desk-search.js", JS),
+    asset!("desk-softphone.js", JS),
     asset!("wallboard.js", JS),
     asset!("chart.js", JS),
     asset!("favicon.svg", SVG),

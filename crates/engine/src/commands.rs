@@ -10,16 +10,65 @@ use cti_proto::v1 as proto;
 use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, info, warn};
 
-/// A command on its way to the driver, with where its result goes.
-pub type Queued = (OperatorCommand, oneshot::Sender<Result<(), CommandError>>);
+/// What the driver is asked: a command for the core, or a browser softphone's offer (the
+/// driver opens its WebRTC leg).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Request {
+    Command(OperatorCommand),
+    SoftphoneOffer { operator: String, offer: String },
+}
+
+impl From<OperatorCommand> for Request {
+    fn from(command: OperatorCommand) -> Self {
+        Request::Command(command)
+    }
+}
+
+/// A request on its way to the driver, with where its result goes: done (with the SDP answer
+/// for a softphone offer, else empty) or why not.
+pub type Queued = (Request, oneshot::Sender<Result<String, CommandError>>);
 
 /// Commands waiting for the driver at most.
 pub const QUEUE: usize = 64;
+
+/// The driver's request for a wire command, or why there is none.
+pub fn request_from_wire(command: proto::engine_command::Command) -> Result<Request, String> {
+    use proto::SoftphoneAction as S;
+    let proto::engine_command::Command::Softphone(s) = command else {
+        return from_wire(command).map(Request::Command);
+    };
+    let operator = s.operator;
+    if operator.is_empty() || operator.len() > 64 {
+        return Err("operator is 1 to 64 bytes".into());
+    }
+    Ok(
+        match S::try_from(s.action).map_err(|_| "unknown action".to_owned())? {
+            S::Offer if s.offer.len() > webrtc_leg::MAX_OFFER_LEN => {
+                return Err(format!(
+                    "the offer is more than {} bytes",
+                    webrtc_leg::MAX_OFFER_LEN
+                ));
+            }
+            S::Offer => Request::SoftphoneOffer {
+                operator,
+                offer: s.offer,
+            },
+            S::Answer => OperatorCommand::AnswerSoftphone { operator }.into(),
+            S::Reject => OperatorCommand::RejectSoftphone { operator }.into(),
+            S::HangUp => OperatorCommand::HangUpSoftphone { operator }.into(),
+            S::Close => OperatorCommand::DetachSoftphone { operator }.into(),
+            S::Unspecified => return Err("no action".into()),
+        },
+    )
+}
 
 /// The core's command for a wire one, or why there is none.
 pub fn from_wire(command: proto::engine_command::Command) -> Result<OperatorCommand, String> {
     use proto::OperatorAction as A;
     match command {
+        proto::engine_command::Command::Softphone(_) => {
+            Err("a softphone command is the driver's (request_from_wire)".into())
+        }
         proto::engine_command::Command::Queue(q) => Ok(OperatorCommand::SetQueueOpen {
             queue: q.queue,
             open: q.open,
@@ -89,15 +138,16 @@ pub async fn follow(client: CtiClient, node: String, driver: mpsc::Sender<Queued
                     match next {
                         Ok(Some(command)) => {
                             let result = apply(&driver, command.command).await;
-                            let (done, refusal) = match result {
-                                Ok(()) => (true, String::new()),
-                                Err(why) => (false, why),
+                            let (done, refusal, answer) = match result {
+                                Ok(answer) => (true, String::new(), answer),
+                                Err(why) => (false, why, String::new()),
                             };
                             if let Err(status) = client
                                 .report_command_result(proto::CommandResult {
                                     id: command.id,
                                     done,
                                     refusal,
+                                    answer,
                                 })
                                 .await
                             {
@@ -122,19 +172,61 @@ pub async fn follow(client: CtiClient, node: String, driver: mpsc::Sender<Queued
 async fn apply(
     driver: &mpsc::Sender<Queued>,
     command: Option<proto::engine_command::Command>,
-) -> Result<(), String> {
-    let command = from_wire(command.ok_or("an empty command")?)?;
+) -> Result<String, String> {
+    let command = request_from_wire(command.ok_or("an empty command")?)?;
     let (answer, answered) = oneshot::channel();
     driver
         .send((command, answer))
         .await
         .map_err(|_| "the engine is stopping".to_owned())?;
     match answered.await {
-        Ok(Ok(())) => Ok(()),
+        Ok(Ok(answer)) => Ok(answer),
         Ok(Err(refused)) => {
             warn!(reason = %refused, "acd command refused");
             Err(refused.to_string())
         }
         Err(_) => Err("the engine is stopping".to_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn softphone(
+        operator: &str,
+        action: proto::SoftphoneAction,
+        offer: String,
+    ) -> Result<Request, String> {
+        request_from_wire(proto::engine_command::Command::Softphone(
+            proto::SoftphoneCommand {
+                operator: operator.into(),
+                action: action.into(),
+                offer,
+            },
+        ))
+    }
+
+    #[test]
+    fn softphone_commands_become_requests_or_are_refused() {
+        use proto::SoftphoneAction as S;
+        assert_eq!(
+            softphone("1001", S::Offer, "v=0".into()),
+            Ok(Request::SoftphoneOffer {
+                operator: "1001".into(),
+                offer: "v=0".into()
+            })
+        );
+        assert_eq!(
+            softphone("1001", S::HangUp, String::new()),
+            Ok(Request::Command(OperatorCommand::HangUpSoftphone {
+                operator: "1001".into()
+            }))
+        );
+        let big = "a".repeat(webrtc_leg::MAX_OFFER_LEN + 1);
+        assert!(softphone("1001", S::Offer, big).is_err_and(|e| e.contains("more than")));
+        assert!(softphone("", S::Answer, String::new()).is_err());
+        assert!(softphone(&"x".repeat(65), S::Answer, String::new()).is_err());
+        assert!(softphone("1001", S::Unspecified, String::new()).is_err());
     }
 }

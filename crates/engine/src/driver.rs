@@ -242,8 +242,17 @@ pub(crate) async fn run(
             Some((lookup, found)) = lookup_rx.recv() => {
                 core.handle_identified(Instant::now(), lookup, found);
             }
-            Some((command, answer)) = commands.recv() => {
-                let _ = answer.send(core.handle_command(Instant::now(), command));
+            Some((request, answer)) = commands.recv() => {
+                let now = Instant::now();
+                let result = match request {
+                    crate::commands::Request::Command(command) => {
+                        core.handle_command(now, command).map(|()| String::new())
+                    }
+                    crate::commands::Request::SoftphoneOffer { operator, offer } => {
+                        crate::softphone::open(&mut core, &mut media, now, &operator, &offer)
+                    }
+                };
+                let _ = answer.send(result);
             }
             Some((script, answer)) = activations.recv() => {
                 let _ = answer.send(core.handle_script(script));

@@ -33,6 +33,7 @@ pub mod live;
 pub mod media_driver;
 pub mod outbox;
 pub mod reload;
+mod softphone;
 
 use std::future::Future;
 use std::net::SocketAddr;

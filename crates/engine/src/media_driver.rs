@@ -23,11 +23,19 @@ use tracing::{debug, warn};
 
 use call_control::events::{LegId, MediaCommand, MediaEvent};
 
+mod webrtc;
+
 /// What other legs need to know of a leg to relay into it.
 #[derive(Debug)]
 struct LegShared {
     socket: Arc<UdpSocket>,
     remote: Mutex<Option<SocketAddr>>,
+    /// A browser softphone's leg: RTP relayed into it goes to its task (which re-packetises
+    /// it into SRTP once ICE and DTLS are up), not to a socket address.
+    webrtc: Option<mpsc::Sender<Vec<u8>>>,
+    /// The leg's negotiated codec and telephone-event payload type (from `Configure`): what a
+    /// softphone bridged to it sends it.
+    negotiated: Mutex<Option<(Codec, Option<u8>)>>,
 }
 
 impl LegShared {
@@ -36,6 +44,13 @@ impl LegShared {
             .remote
             .lock()
             .expect("leg remote mutex is never poisoned: no code panics holding it") = Some(remote);
+    }
+
+    fn negotiated(&self) -> Option<(Codec, Option<u8>)> {
+        *self
+            .negotiated
+            .lock()
+            .expect("leg codec mutex is never poisoned: no code panics holding it")
     }
 
     fn remote(&self) -> Option<SocketAddr> {
@@ -71,6 +86,7 @@ pub struct MediaManager {
     ports: Option<(u16, u16)>,
     /// The next port of `ports` to try.
     next_port: u16,
+    softphone_connect_timeout: std::time::Duration,
 }
 
 impl MediaManager {
@@ -91,6 +107,7 @@ impl MediaManager {
             rtp_timeout: None,
             ports: None,
             next_port: 0,
+            softphone_connect_timeout: webrtc::CONNECT_TIMEOUT,
         }
     }
 
@@ -144,7 +161,13 @@ impl MediaManager {
     }
 
     pub fn command(&mut self, leg: LegId, command: MediaCommand) {
-        if let MediaCommand::Configure { remote, .. } = &command {
+        if let MediaCommand::Configure {
+            remote,
+            codec,
+            telephone_event_pt,
+            ..
+        } = &command
+        {
             // Set here, in command order, so that a peer's Bridge processed by another task
             // already sees where to relay.
             if let Some(shared) = self.shared.get(&leg) {
@@ -152,6 +175,11 @@ impl MediaManager {
                     .remote
                     .lock()
                     .expect("leg remote mutex is never poisoned") = Some(*remote);
+                *shared
+                    .negotiated
+                    .lock()
+                    .expect("leg codec mutex is never poisoned") =
+                    Some((*codec, *telephone_event_pt));
             }
         }
         let close = matches!(command, MediaCommand::Close);
@@ -177,6 +205,8 @@ impl MediaManager {
         let shared = Arc::new(LegShared {
             socket: socket.clone(),
             remote: Mutex::new(None),
+            webrtc: None,
+            negotiated: Mutex::new(None),
         });
         self.shared.insert(leg, shared.clone());
         let (tx, rx) = mpsc::unbounded_channel();
@@ -342,7 +372,10 @@ impl LegTask {
                             let _ = self.events.send((self.leg, MediaEvent::Digit(digit)));
                         }
                     }
-                    if let Some((peer, to)) = bridge.as_ref().and_then(|p| p.remote().map(|to| (p, to))) {
+                    if let Some(into_browser) = bridge.as_ref().and_then(|p| p.webrtc.as_ref()) {
+                        // Full (the browser's task is behind): dropped, as the network would.
+                        let _ = into_browser.try_send(packet.to_vec());
+                    } else if let Some((peer, to)) = bridge.as_ref().and_then(|p| p.remote().map(|to| (p, to))) {
                         let _ = peer.socket.send_to(packet, to).await;
                     }
                 }
