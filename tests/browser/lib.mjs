@@ -36,15 +36,15 @@ export function check(condition, what) {
   if (!condition) throw new Error(what);
 }
 
-/** Starts headless Chromium and opens a page of `width`×`height`. */
-export async function start(width = 1600, height = 1000) {
+/** Starts headless Chromium (with `extraArgs`) and opens a page of `width`×`height`. */
+export async function start(width = 1600, height = 1000, extraArgs = []) {
   const executablePath = env('CHROMIUM', '/usr/bin/chromium');
   if (!existsSync(executablePath)) {
     fail(`no Chromium at ${executablePath}: run scripts/test-deps.sh (as root) to install the Debian package chromium`);
   }
   // Chromium's sandbox needs user namespaces it does not get as root.
   const args = process.getuid && process.getuid() === 0 ? ['--no-sandbox'] : [];
-  const browser = await chromium.launch({ executablePath, headless: true, args: [...args, '--disable-dev-shm-usage'] });
+  const browser = await chromium.launch({ executablePath, headless: true, args: [...args, '--disable-dev-shm-usage', ...extraArgs] });
   const context = await browser.newContext({ viewport: { width, height }, locale: 'en-GB', timezoneId: 'Europe/Rome' });
   const page = await context.newPage();
   const problems = [];
@@ -74,10 +74,10 @@ export async function shot(page, name) {
 }
 
 /** Runs `story(session)` and exits 0, or 1 with what went wrong (and a screenshot of it). */
-export async function run(story, width, height) {
+export async function run(story, width, height, extraArgs = []) {
   let session;
   try {
-    session = await start(width, height);
+    session = await start(width, height, extraArgs);
     await story(session);
     if (session.problems.length) throw new Error(`the page logged errors: ${session.problems.join(' | ')}`);
     await session.browser.close();
