@@ -54,6 +54,45 @@ fn get_json(engine: &centralino::Running, token: &str, path: &str) -> serde_json
     serde_json::from_str(&body).expect("JSON")
 }
 
+/// `PUT path` with a body of `len` bytes and the bearer `token`: the status and body of the
+/// answer. The server may answer before it has read the whole body (and close): what is not
+/// written then is dropped.
+fn put_large(addr: std::net::SocketAddr, path: &str, token: &str, len: usize) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let head = format!(
+        "PUT {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: audio/mpeg\r\nContent-Length: {len}\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    let mut writer = stream.try_clone().unwrap();
+    let body = std::thread::spawn(move || {
+        let chunk = vec![0x41u8; 64 * 1024];
+        let mut left = len;
+        while left > 0 {
+            let n = left.min(chunk.len());
+            if writer.write_all(&chunk[..n]).is_err() {
+                return;
+            }
+            left -= n;
+        }
+    });
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw);
+    let _ = body.join();
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = text.split("\r\n\r\n").nth(1).unwrap_or("").to_owned();
+    (status, body)
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn the_administrator_changes_prompts_and_script_from_the_browser() {
     let _serial = one_story_at_a_time().await;
@@ -86,6 +125,22 @@ async fn the_administrator_changes_prompts_and_script_from_the_browser() {
     page.finish(Duration::from_secs(20)).await;
     assert_eq!(refused["api"], 403, "{refused}");
     assert_eq!(refused["pages"]["/admin/prompts"], 403, "{refused}");
+
+    // An upload past the limit is refused at the edge, saying why; the welcome stays.
+    let token = http_login(engine.http_addr, ADMIN).expect("the administrator logs in");
+    let welcome_file = std::fs::read(prompts_dir.join("welcome.wav")).unwrap();
+    let (status, body) = put_large(
+        engine.http_addr,
+        "/api/v1/admin/prompts/welcome",
+        &token,
+        cti_proto::MAX_UPLOAD_BYTES + 1,
+    );
+    assert_eq!(status, 413, "{body}");
+    assert!(body.contains("larger than 16 MiB"), "{body}");
+    assert_eq!(
+        std::fs::read(prompts_dir.join("welcome.wav")).unwrap(),
+        welcome_file
+    );
 
     // The administrator's session in the browser.
     let mp3 = repo_root().join("crates/prompts/tests/fixtures/speech_it.mp3");
@@ -215,7 +270,6 @@ async fn the_administrator_changes_prompts_and_script_from_the_browser() {
     assert_eq!(std::fs::read_to_string(&script).unwrap(), original);
 
     // Every change done is in the audit, newest first, with who made it; refusals are not.
-    let token = http_login(engine.http_addr, ADMIN).expect("the administrator logs in");
     let audit = get_json(&engine, &token, "/api/v1/admin/audit");
     let changes: Vec<(String, String, String)> = audit["changes"]
         .as_array()
