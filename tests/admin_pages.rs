@@ -172,7 +172,11 @@ async fn the_administrator_changes_prompts_and_script_from_the_browser() {
     assert_ne!(new_welcome.samples, prompt("welcome").samples);
     assert_eq!(
         uploaded["played"]["bytes"].as_u64(),
-        Some(std::fs::metadata(prompts_dir.join("welcome.wav")).unwrap().len()),
+        Some(
+            std::fs::metadata(prompts_dir.join("welcome.wav"))
+                .unwrap()
+                .len()
+        ),
         "the page plays the installed file: {uploaded}"
     );
     assert!(
@@ -234,10 +238,10 @@ async fn the_administrator_changes_prompts_and_script_from_the_browser() {
         let problems = broken[list].as_array().expect("problems");
         assert!(
             problems.iter().any(|p| p["line"] == line
-                && p["text"]
-                    .as_str()
-                    .unwrap()
-                    .contains(&format!("{}:{line}: prompt `welcom` is not in", script.display()))),
+                && p["text"].as_str().unwrap().contains(&format!(
+                    "{}:{line}: prompt `welcom` is not in",
+                    script.display()
+                ))),
             "{list}: file, line and reason: {broken}"
         );
     }
@@ -304,9 +308,9 @@ async fn the_administrator_changes_prompts_and_script_from_the_browser() {
     // The page showed the same.
     let shown = activated["audit"].as_array().unwrap();
     assert!(
-        shown
-            .iter()
-            .any(|r| r["action"] == "prompt_replaced" && r["subject"] == "welcome" && r["who"] == "admin"),
+        shown.iter().any(|r| r["action"] == "prompt_replaced"
+            && r["subject"] == "welcome"
+            && r["who"] == "admin"),
         "{activated}"
     );
     assert_eq!(uploaded["forged"]["status"], 403, "{uploaded}");

@@ -33,7 +33,10 @@ use crm_store::{
 };
 use serde::{Deserialize, Serialize};
 
-pub use admin::{ChangeList, ChangeView, Done, ProblemView, PromptList, PromptView, ScriptView, VersionList, VersionView};
+pub use admin::{
+    ChangeList, ChangeView, Done, ProblemView, PromptList, PromptView, ScriptView, VersionList,
+    VersionView,
+};
 pub use body::{BodyShape, JsonBody};
 pub use cases::{CaseList, CatalogueView, HistoryList, ProfileView};
 pub use customers::{CustomerList, RecentList};

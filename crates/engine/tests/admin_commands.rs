@@ -142,7 +142,11 @@ async fn prompts_are_uploaded_listed_fetched_and_deleted_unless_in_use() {
         }))
         .await
         .unwrap();
-    assert!(done.summary.starts_with("extra added: wav, 16000 Hz mono"), "{}", done.summary);
+    assert!(
+        done.summary.starts_with("extra added: wav, 16000 Hz mono"),
+        "{}",
+        done.summary
+    );
     let extra = rig
         .prompts()
         .await
@@ -167,9 +171,20 @@ async fn prompts_are_uploaded_listed_fetched_and_deleted_unless_in_use() {
         }))
         .await
         .unwrap_err();
-    assert!(refused.reason.contains("not an audio file"), "{}", refused.reason);
-    assert!(refused.reason.contains("the previous version"), "{}", refused.reason);
-    assert_eq!(std::fs::read(rig.paths.prompts.join("welcome.wav")).unwrap(), original);
+    assert!(
+        refused.reason.contains("not an audio file"),
+        "{}",
+        refused.reason
+    );
+    assert!(
+        refused.reason.contains("the previous version"),
+        "{}",
+        refused.reason
+    );
+    assert_eq!(
+        std::fs::read(rig.paths.prompts.join("welcome.wav")).unwrap(),
+        original
+    );
 
     // The welcome is played by the script, at the line that says so.
     let line = std::fs::read_to_string(&rig.paths.script)
@@ -216,16 +231,17 @@ async fn prompts_are_uploaded_listed_fetched_and_deleted_unless_in_use() {
         .await
         .unwrap()
         .data;
-    let done = rig
-        .ask(Action::RestorePrompts(archive))
-        .await
-        .unwrap();
+    let done = rig.ask(Action::RestorePrompts(archive)).await.unwrap();
     assert!(done.summary.contains("welcome"), "{}", done.summary);
     let refused = rig
         .ask(Action::RestorePrompts(vec![0x55; 2048]))
         .await
         .unwrap_err();
-    assert!(refused.reason.contains("no prompt changed"), "{}", refused.reason);
+    assert!(
+        refused.reason.contains("no prompt changed"),
+        "{}",
+        refused.reason
+    );
 }
 
 #[tokio::test]
@@ -248,21 +264,33 @@ async fn scripts_are_checked_activated_restored_and_a_refusal_changes_nothing() 
         Action::ActivateScript(broken.clone()),
     ] {
         let refused = rig.ask(action).await.unwrap_err();
-        assert!(refused.reason.contains("keeps serving"), "{}", refused.reason);
         assert!(
-            refused.answer.problems.iter().any(|p| p.line as usize == line
-                && p.text.contains("prompt `welcom` is not in")),
+            refused.reason.contains("keeps serving"),
+            "{}",
+            refused.reason
+        );
+        assert!(
+            refused
+                .answer
+                .problems
+                .iter()
+                .any(|p| p.line as usize == line && p.text.contains("prompt `welcom` is not in")),
             "{:?}",
             refused.answer.problems
         );
     }
-    assert_eq!(std::fs::read_to_string(&rig.paths.script).unwrap(), original);
+    assert_eq!(
+        std::fs::read_to_string(&rig.paths.script).unwrap(),
+        original
+    );
     assert_eq!(*rig.activated.lock().unwrap(), 0);
 
     // A valid edit: checked, written, activated, kept.
     let edited = original.replacen("  play welcome\n", "  play welcome\n  set v = 2\n", 1);
     rig.ask(Action::CheckScript(edited.clone())).await.unwrap();
-    rig.ask(Action::ActivateScript(edited.clone())).await.unwrap();
+    rig.ask(Action::ActivateScript(edited.clone()))
+        .await
+        .unwrap();
     assert_eq!(std::fs::read_to_string(&rig.paths.script).unwrap(), edited);
     assert_eq!(*rig.activated.lock().unwrap(), 1);
     let versions = rig
@@ -277,18 +305,32 @@ async fn scripts_are_checked_activated_restored_and_a_refusal_changes_nothing() 
     rig.ask(Action::RestoreVersion(versions[1].id.clone()))
         .await
         .unwrap();
-    assert_eq!(std::fs::read_to_string(&rig.paths.script).unwrap(), original);
+    assert_eq!(
+        std::fs::read_to_string(&rig.paths.script).unwrap(),
+        original
+    );
     let unknown = rig
         .ask(Action::RestoreVersion("1999-01-01T00:00:00.000Z".into()))
         .await
         .unwrap_err();
-    assert!(unknown.reason.contains("no kept version"), "{}", unknown.reason);
+    assert!(
+        unknown.reason.contains("no kept version"),
+        "{}",
+        unknown.reason
+    );
 
     // The core refuses the next one: the file gets back what it held.
     let refused = rig
         .ask(Action::ActivateScript(edited.clone()))
         .await
         .unwrap_err();
-    assert!(refused.reason.contains("queue `nowhere`"), "{}", refused.reason);
-    assert_eq!(std::fs::read_to_string(&rig.paths.script).unwrap(), original);
+    assert!(
+        refused.reason.contains("queue `nowhere`"),
+        "{}",
+        refused.reason
+    );
+    assert_eq!(
+        std::fs::read_to_string(&rig.paths.script).unwrap(),
+        original
+    );
 }

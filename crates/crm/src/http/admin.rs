@@ -25,6 +25,7 @@
 //! A change answers `{"summary"}`; a refusal 422 with the error body of every route and, for a
 //! script, `"problems": [{"line", "text"}]` (line 0: no line).
 
+use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
@@ -33,7 +34,6 @@ use axum::http::StatusCode;
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
-use axum::Json;
 use crm_store::{AdminAction, AdminChange, UserStore};
 use cti_proto::v1::{self as proto, admin_command::Action};
 use serde::{Deserialize, Serialize};
@@ -158,7 +158,10 @@ async fn record<S: UserStore>(
     let change = AdminChange {
         login: who.login.clone(),
         action,
-        subject: subject.chars().take(crm_store::audit::SUBJECT_LEN / 4).collect(),
+        subject: subject
+            .chars()
+            .take(crm_store::audit::SUBJECT_LEN / 4)
+            .collect(),
         detail,
     };
     tracing::info!(by = %who.login, %action, subject, "administrator's change");
@@ -282,7 +285,14 @@ async fn delete_prompt<S: UserStore>(
 ) -> Result<Json<Done>, Response> {
     let name = prompt_name(&name).map_err(IntoResponse::into_response)?;
     let answer = ask(&state, Action::DeletePrompt(name.to_owned())).await?;
-    Ok(record(&state, &who, AdminAction::PromptDeleted, name, answer.summary).await)
+    Ok(record(
+        &state,
+        &who,
+        AdminAction::PromptDeleted,
+        name,
+        answer.summary,
+    )
+    .await)
 }
 
 async fn backup<S: UserStore>(
@@ -307,10 +317,17 @@ async fn restore<S: UserStore>(
     State(state): State<ApiState<S>>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Done>, Response> {
-    let archive = upload(body, "the archive is larger than 32 MiB")
-        .map_err(IntoResponse::into_response)?;
+    let archive =
+        upload(body, "the archive is larger than 32 MiB").map_err(IntoResponse::into_response)?;
     let answer = ask(&state, Action::RestorePrompts(archive.to_vec())).await?;
-    Ok(record(&state, &who, AdminAction::PromptsRestored, "prompts", answer.summary).await)
+    Ok(record(
+        &state,
+        &who,
+        AdminAction::PromptsRestored,
+        "prompts",
+        answer.summary,
+    )
+    .await)
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -331,10 +348,10 @@ async fn script<S: UserStore>(
 }
 
 fn script_text(body: Result<Bytes, BytesRejection>) -> Result<String, Response> {
-    let bytes = upload(body, "the script is larger than 256 KiB").map_err(IntoResponse::into_response)?;
-    String::from_utf8(bytes.to_vec()).map_err(|_| {
-        CrmError::InvalidArgument("the script is not UTF-8 text").into_response()
-    })
+    let bytes =
+        upload(body, "the script is larger than 256 KiB").map_err(IntoResponse::into_response)?;
+    String::from_utf8(bytes.to_vec())
+        .map_err(|_| CrmError::InvalidArgument("the script is not UTF-8 text").into_response())
 }
 
 async fn check<S: UserStore>(
@@ -358,8 +375,19 @@ async fn activate<S: UserStore>(
     let digest = crate::auth::hex(&Sha256::digest(text.as_bytes()));
     let lines = text.lines().count();
     let answer = ask(&state, Action::ActivateScript(text)).await?;
-    let summary = format!("{} ({lines} lines, sha256 {})", answer.summary, &digest[..12]);
-    Ok(record(&state, &who, AdminAction::ScriptActivated, "ivr script", summary).await)
+    let summary = format!(
+        "{} ({lines} lines, sha256 {})",
+        answer.summary,
+        &digest[..12]
+    );
+    Ok(record(
+        &state,
+        &who,
+        AdminAction::ScriptActivated,
+        "ivr script",
+        summary,
+    )
+    .await)
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -405,11 +433,20 @@ async fn restore_version<S: UserStore>(
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"-:.".contains(&b));
     if !plain {
-        return Err(CrmError::InvalidArgument("a version's id is like 2026-03-02T10:00:00.000Z")
-            .into_response());
+        return Err(
+            CrmError::InvalidArgument("a version's id is like 2026-03-02T10:00:00.000Z")
+                .into_response(),
+        );
     }
     let answer = ask(&state, Action::RestoreVersion(id.clone())).await?;
-    Ok(record(&state, &who, AdminAction::ScriptRestored, &id, answer.summary).await)
+    Ok(record(
+        &state,
+        &who,
+        AdminAction::ScriptRestored,
+        &id,
+        answer.summary,
+    )
+    .await)
 }
 
 #[derive(Debug, Deserialize)]
