@@ -292,10 +292,12 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         engine.prompt_library(),
         engine.script(),
         script_text,
-        activations,
-        reload_status,
-        admin_rx,
-        stop_rx.clone(),
+        engine::reload::Links {
+            activations,
+            status: reload_status,
+            admin: admin_rx,
+            stop: stop_rx.clone(),
+        },
     ));
     let sip_addr = engine.sip_addr();
     info!(%sip_addr, "sip listening (udp)");

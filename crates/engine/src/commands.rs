@@ -188,7 +188,7 @@ async fn administer(
                 id,
                 done: false,
                 refusal,
-                admin: Some(refused.answer),
+                admin: Some(*refused.answer),
             }
         }
     };

@@ -122,6 +122,19 @@ struct State {
     status: watch::Sender<Status>,
 }
 
+/// How the watcher talks to the rest of the engine.
+#[derive(Debug)]
+pub struct Links {
+    /// Validated scripts to the call-control core, which answers each.
+    pub activations: mpsc::Sender<Activation>,
+    /// What live reload has done.
+    pub status: watch::Sender<Status>,
+    /// Administrators' commands, from the CRM ([`admin`]).
+    pub admin: mpsc::Receiver<admin::Request>,
+    /// Turns true when the engine stops.
+    pub stop: watch::Receiver<bool>,
+}
+
 /// Watches until `stop` turns true (or the core's end of `activations` is gone). `running` is
 /// the script the engine started with, `running_text` its text.
 pub async fn watch(
@@ -129,11 +142,14 @@ pub async fn watch(
     prompts: Arc<Mutex<PromptLibrary>>,
     running: Arc<ivr::Script>,
     running_text: String,
-    activations: mpsc::Sender<Activation>,
-    status: watch::Sender<Status>,
-    mut admin: mpsc::Receiver<admin::Request>,
-    mut stop: watch::Receiver<bool>,
+    links: Links,
 ) {
+    let Links {
+        activations,
+        status,
+        mut admin,
+        mut stop,
+    } = links;
     if let Err(e) = versions::keep(
         &paths.versions,
         &running_text,

@@ -95,10 +95,12 @@ impl Rig {
             Arc::new(Mutex::new(library)),
             Arc::new(script),
             text,
-            activations,
-            watch::channel(Status::default()).0,
-            requests,
-            stopped,
+            engine::reload::Links {
+                activations,
+                status: watch::channel(Status::default()).0,
+                admin: requests,
+                stop: stopped,
+            },
         ));
         Rig {
             admin,

@@ -347,11 +347,10 @@ async fn script<S: UserStore>(
     }))
 }
 
-fn script_text(body: Result<Bytes, BytesRejection>) -> Result<String, Response> {
-    let bytes =
-        upload(body, "the script is larger than 256 KiB").map_err(IntoResponse::into_response)?;
+fn script_text(body: Result<Bytes, BytesRejection>) -> Result<String, CrmError> {
+    let bytes = upload(body, "the script is larger than 256 KiB")?;
     String::from_utf8(bytes.to_vec())
-        .map_err(|_| CrmError::InvalidArgument("the script is not UTF-8 text").into_response())
+        .map_err(|_| CrmError::InvalidArgument("the script is not UTF-8 text"))
 }
 
 async fn check<S: UserStore>(
@@ -359,7 +358,7 @@ async fn check<S: UserStore>(
     State(state): State<ApiState<S>>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Done>, Response> {
-    let text = script_text(body)?;
+    let text = script_text(body).map_err(IntoResponse::into_response)?;
     let answer = ask(&state, Action::CheckScript(text)).await?;
     Ok(Json(Done {
         summary: answer.summary,
@@ -371,7 +370,7 @@ async fn activate<S: UserStore>(
     State(state): State<ApiState<S>>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Done>, Response> {
-    let text = script_text(body)?;
+    let text = script_text(body).map_err(IntoResponse::into_response)?;
     let digest = crate::auth::hex(&Sha256::digest(text.as_bytes()));
     let lines = text.lines().count();
     let answer = ask(&state, Action::ActivateScript(text)).await?;

@@ -25,14 +25,14 @@ pub const MAX_SCRIPT_BYTES: usize = 256 * 1024;
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Refused {
     pub reason: String,
-    pub answer: proto::AdminAnswer,
+    pub answer: Box<proto::AdminAnswer>,
 }
 
 impl Refused {
     pub fn new(reason: impl Into<String>) -> Self {
         Self {
             reason: reason.into(),
-            answer: proto::AdminAnswer::default(),
+            answer: Box::default(),
         }
     }
 }
@@ -186,10 +186,10 @@ impl super::State {
                     problems.len(),
                     if problems.len() == 1 { "" } else { "s" }
                 ),
-                answer: proto::AdminAnswer {
+                answer: Box::new(proto::AdminAnswer {
                     problems,
                     ..Default::default()
-                },
+                }),
             }
         })
     }
