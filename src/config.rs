@@ -147,6 +147,13 @@ struct IvrSection {
     hours: String,
     #[serde(default)]
     utc_offset_minutes: i32,
+    /// "none" (the default) or "eu" (European summer time on top of `utc_offset_minutes`).
+    #[serde(default = "default_daylight_saving")]
+    daylight_saving: String,
+}
+
+fn default_daylight_saving() -> String {
+    "none".into()
 }
 
 fn default_hours() -> String {
@@ -219,6 +226,15 @@ impl Config {
             other => {
                 return Err(parse_err(format!(
                     "ivr.hours must be \"calendar\", \"always-open\" or \"always-closed\", not {other:?}"
+                )));
+            }
+        };
+        let daylight_saving = match file.ivr.daylight_saving.as_str() {
+            "none" => ivr::DaylightSaving::None,
+            "eu" => ivr::DaylightSaving::EuropeanUnion,
+            other => {
+                return Err(parse_err(format!(
+                    "ivr.daylight_saving must be \"none\" or \"eu\", not {other:?}"
                 )));
             }
         };
@@ -310,6 +326,7 @@ impl Config {
                 answer_delay: Duration::from_secs_f64(file.ivr.answer_delay),
                 hours_override,
                 utc_offset_minutes: file.ivr.utc_offset_minutes,
+                daylight_saving,
                 digest_algorithms,
                 registration_means_ready: file.operators.registration_means_ready,
                 agents: file.agents,
@@ -378,6 +395,11 @@ mod tests {
         assert_eq!(config.sip_listen, "127.0.0.1:5060".parse().unwrap());
         assert_eq!(config.crm, CrmMode::Embedded);
         assert_eq!(config.engine.hours_override, Some(true));
+        assert_eq!(config.engine.utc_offset_minutes, 60);
+        assert_eq!(
+            config.engine.daylight_saving,
+            ivr::DaylightSaving::EuropeanUnion
+        );
         let ids: Vec<&str> = config.engine.agents.iter().map(|a| a.id.as_str()).collect();
         assert_eq!(ids, ["1001", "1002", "1003"]);
         assert!(config.engine.registration_means_ready);
@@ -458,6 +480,12 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("ivr.hours"), "{err}");
+        let dst = demo.replace("daylight_saving = \"eu\"", "daylight_saving = \"us\"");
+        let err = Config::parse(&dst, path, &root()).unwrap_err().to_string();
+        assert!(
+            err.contains("ivr.daylight_saving") && err.contains("us"),
+            "{err}"
+        );
         let remote = demo.replace("embedded = true", "embedded = false");
         let err = Config::parse(&remote, path, &root())
             .unwrap_err()

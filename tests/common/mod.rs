@@ -20,6 +20,9 @@
 mod browser;
 #[allow(unused_imports)] // only the page stories drive a browser
 pub use browser::*;
+mod pcap;
+#[allow(unused_imports)] // only the in-band DTMF story writes a pcap
+pub use pcap::*;
 
 use std::collections::HashSet;
 use std::fmt::Write as _;

@@ -372,8 +372,12 @@ impl CallControl {
 
     /// The caller's ACK proves their address: media may flow, the IVR starts.
     fn caller_acked(&mut self, now: Instant, id: acd::CallId) {
-        let local_time =
-            ivr::LocalTime::from_unix_ms(self.clock.now_unix_ms(), self.config.utc_offset_minutes);
+        let now_unix_ms = self.clock.now_unix_ms();
+        let offset = self
+            .config
+            .daylight_saving
+            .offset_minutes(now_unix_ms, self.config.utc_offset_minutes);
+        let local_time = ivr::LocalTime::from_unix_ms(now_unix_ms, offset);
         let hours = match self.config.hours_override {
             Some(true) => HoursOverride::AlwaysOpen,
             Some(false) => HoursOverride::AlwaysClosed,

@@ -109,8 +109,10 @@ pub struct EngineConfig {
     /// `Some(true)`: the IVR's business-hours checks always see "open" (demo, tests);
     /// `Some(false)`: always closed; `None`: the real calendar.
     pub hours_override: Option<bool>,
-    /// Offset of local time from UTC for business hours, in minutes (no DST handling yet).
+    /// Offset of local (standard, winter) time from UTC for business hours, in minutes.
     pub utc_offset_minutes: i32,
+    /// Summer time on top of `utc_offset_minutes`.
+    pub daylight_saving: ivr::DaylightSaving,
     /// Digest algorithms offered to phones, most preferred first (empty: SHA-256, then MD5).
     pub digest_algorithms: Vec<sip_transaction::digest::Algorithm>,
     /// A registered phone is a ready operator (skeleton mode: no separate agent login yet).

@@ -148,6 +148,23 @@ pub(crate) struct CallOfSr {
 }
 
 impl CallOfSr {
+    /// The call of an SR just opened on `channel` with the IVR's `service_area`, from its
+    /// call's row as the opening fact left it.
+    pub(crate) fn of_new_sr(
+        channel: &str,
+        service_area: Option<&str>,
+        call: crate::sql::CallColumns,
+    ) -> Self {
+        Self {
+            channel: channel.to_owned(),
+            service_area: service_area.map(str::to_owned),
+            queue: call.queue,
+            caller_number: call.caller_number,
+            caller_number_e164: call.caller_number_e164,
+            customer: call.customer,
+        }
+    }
+
     pub(crate) fn service_area(&self) -> Option<&str> {
         self.service_area.as_deref()
     }
@@ -306,20 +323,32 @@ pub(crate) use write_case;
 /// the platform in the best queue the call's facts name; when `$may_route`, a case nobody
 /// has taken follows the call to the queue it reached.
 macro_rules! case_follows_call {
-    ($store:expr, $tx:expr, $sr_id:expr, $may_route:expr, $now:expr) => {{
+    ($store:expr, $tx:expr, $sr_id:expr, $new_sr:expr, $may_route:expr, $now:expr) => {{
         use service_request::{Actor, Case, Command, Status};
         let sr_id: i64 = $sr_id;
-        let call: $crate::cases_sql::CallOfSr = sqlx::query_as($crate::cases_sql::CALL_OF_SR)
-            .bind(sr_id)
-            .fetch_one(&mut *$tx)
-            .await?;
+        // `$new_sr`: the call of an SR opened in this transaction, which has no case yet.
+        let new_sr: Option<$crate::cases_sql::CallOfSr> = $new_sr;
+        let sr_created = new_sr.is_some();
+        let call: $crate::cases_sql::CallOfSr = match new_sr {
+            Some(call) => call,
+            None => {
+                sqlx::query_as($crate::cases_sql::CALL_OF_SR)
+                    .bind(sr_id)
+                    .fetch_one(&mut *$tx)
+                    .await?
+            }
+        };
         let intake = &$store.intake;
         let queue = intake.queue_for(call.queue.as_deref(), call.service_area());
-        let existing: Option<Case> = $crate::cases_sql::fetch_case!(
-            &mut *$tx,
-            <Self as $crate::cases_sql::CaseDialect>::CASE_FOR_UPDATE,
-            sr_id
-        );
+        let existing: Option<Case> = if sr_created {
+            None
+        } else {
+            $crate::cases_sql::fetch_case!(
+                &mut *$tx,
+                <Self as $crate::cases_sql::CaseDialect>::CASE_FOR_UPDATE,
+                sr_id
+            )
+        };
         match existing {
             // A new SR, or one that lost its case: the platform opens it.
             None => {

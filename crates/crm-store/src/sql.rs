@@ -44,25 +44,53 @@ macro_rules! sr_select {
     };
 }
 
-/// Takes the next number of `$1` (a year). The counter row stays locked until the
-/// transaction ends, which serialises concurrent opens.
-pub(crate) const NEXT_NUMBER: &str = "INSERT INTO sr_number_counters (year, last_number) \
-     VALUES ($1, 1) \
-     ON CONFLICT (year) DO UPDATE SET last_number = sr_number_counters.last_number + 1 \
+/// Takes the next `$2` numbers of `$1` (a year) and returns the last of them. The counter row
+/// stays locked until the transaction ends, so the batch takes its numbers last, just before
+/// it commits: a rolled-back batch gives its numbers back (no gaps), and concurrent batches
+/// wait for each other only for that moment.
+pub(crate) const TAKE_NUMBERS: &str = "INSERT INTO sr_number_counters (year, last_number) \
+     VALUES ($1, $2) \
+     ON CONFLICT (year) DO UPDATE SET last_number = sr_number_counters.last_number + $2 \
      RETURNING last_number";
+
+/// What an SR opened in a transaction is numbered until the batch takes its numbers, just
+/// before the commit; nobody outside the transaction ever sees it, and no SR number (`SR-…`)
+/// starts like it. The call ID keeps it unique.
+pub(crate) fn unnumbered(call_id: &str) -> String {
+    format!("unnumbered:{call_id}")
+}
+
+/// Gives one SR opened in this transaction its number (see [`unnumbered`]).
+pub(crate) const NUMBER_SR: &str = "UPDATE service_requests SET number = $2 WHERE id = $1";
 
 pub(crate) const ENSURE_CALL: &str =
     "INSERT INTO call_records (call_id) VALUES ($1) ON CONFLICT (call_id) DO NOTHING";
 
-pub(crate) const APPLY_ARRIVED: &str = "UPDATE call_records SET \
-     sip_call_id = COALESCE(sip_call_id, $2), \
-     caller_number = CASE WHEN caller_number = '' THEN $3 ELSE caller_number END, \
-     caller_number_e164 = COALESCE(caller_number_e164, $4), \
-     dialled_number = CASE WHEN dialled_number = '' THEN $5 ELSE dialled_number END, \
-     started_at_unix_ms = COALESCE(started_at_unix_ms, $6) \
-     WHERE call_id = $1";
+/// What the apply statements return of the call: what a new SR's case opens with (see
+/// `cases_sql::CallOfSr`), so that opening it needs no second look at the row.
+macro_rules! returning_call {
+    () => {
+        " RETURNING queue, caller_number, caller_number_e164, customer"
+    };
+}
 
-pub(crate) const APPLY_OFFERED: &str = "UPDATE call_records SET \
+/// The arrival usually makes the call's row: one upsert rather than an insert and an update.
+pub(crate) const APPLY_ARRIVED: &str = concat!(
+    "INSERT INTO call_records (call_id, sip_call_id, caller_number, caller_number_e164, \
+     dialled_number, started_at_unix_ms) VALUES ($1, $2, $3, $4, $5, $6) \
+     ON CONFLICT (call_id) DO UPDATE SET \
+     sip_call_id = COALESCE(call_records.sip_call_id, excluded.sip_call_id), \
+     caller_number = CASE WHEN call_records.caller_number = '' THEN excluded.caller_number \
+                     ELSE call_records.caller_number END, \
+     caller_number_e164 = COALESCE(call_records.caller_number_e164, excluded.caller_number_e164), \
+     dialled_number = CASE WHEN call_records.dialled_number = '' THEN excluded.dialled_number \
+                      ELSE call_records.dialled_number END, \
+     started_at_unix_ms = COALESCE(call_records.started_at_unix_ms, excluded.started_at_unix_ms)",
+    returning_call!()
+);
+
+pub(crate) const APPLY_OFFERED: &str = concat!(
+    "UPDATE call_records SET \
      caller_number = CASE WHEN caller_number = '' THEN $2 ELSE caller_number END, \
      caller_number_e164 = COALESCE(caller_number_e164, $3), \
      dialled_number = CASE WHEN dialled_number = '' THEN $4 ELSE dialled_number END, \
@@ -76,14 +104,20 @@ pub(crate) const APPLY_OFFERED: &str = "UPDATE call_records SET \
      offered_agent_id = CASE WHEN answered_at_unix_ms IS NULL AND ended_at_unix_ms IS NULL \
                         THEN $9 ELSE offered_agent_id END, \
      offered_at_unix_ms = COALESCE(offered_at_unix_ms, $10) \
-     WHERE call_id = $1";
+     WHERE call_id = $1",
+    returning_call!()
+);
 
-pub(crate) const APPLY_ANSWERED: &str = "UPDATE call_records SET \
+pub(crate) const APPLY_ANSWERED: &str = concat!(
+    "UPDATE call_records SET \
      agent_id = COALESCE(agent_id, $2), \
      answered_at_unix_ms = COALESCE(answered_at_unix_ms, $3) \
-     WHERE call_id = $1 AND ended_at_unix_ms IS NULL";
+     WHERE call_id = $1 AND ended_at_unix_ms IS NULL",
+    returning_call!()
+);
 
-pub(crate) const APPLY_ENDED: &str = "UPDATE call_records SET \
+pub(crate) const APPLY_ENDED: &str = concat!(
+    "UPDATE call_records SET \
      sip_call_id = COALESCE(sip_call_id, $2), \
      caller_number = CASE WHEN caller_number = '' THEN $3 ELSE caller_number END, \
      caller_number_e164 = COALESCE(caller_number_e164, $4), \
@@ -99,7 +133,18 @@ pub(crate) const APPLY_ENDED: &str = "UPDATE call_records SET \
      waited_ms = COALESCE($17, waited_ms), \
      talk_ms = $18, \
      agent_id = COALESCE(agent_id, $19) \
-     WHERE call_id = $1 AND ended_at_unix_ms IS NULL";
+     WHERE call_id = $1 AND ended_at_unix_ms IS NULL",
+    returning_call!()
+);
+
+/// See [`returning_call`].
+#[derive(sqlx::FromRow)]
+pub(crate) struct CallColumns {
+    pub(crate) queue: Option<String>,
+    pub(crate) caller_number: Option<String>,
+    pub(crate) caller_number_e164: Option<String>,
+    pub(crate) customer: Option<String>,
+}
 
 pub(crate) const SR_ID_OF_CALL: &str = "SELECT id FROM service_requests WHERE call_id = $1";
 
@@ -249,30 +294,72 @@ impl TryFrom<SrRow> for ServiceRequest {
     }
 }
 
+/// What differs between the backends in applying a batch of facts.
+pub(crate) trait SrBatchDialect {
+    type Db: sqlx::Database;
+    /// Transactions one batch is spread over. PostgreSQL runs them at once on separate
+    /// connections (they meet only at the number counter, for two round trips each);
+    /// SQLite has one writer at a time anyway.
+    const WRITERS: usize;
+    /// Gives the SRs opened unnumbered in `tx` their numbers: `(id, number)`.
+    async fn number_srs(
+        tx: &mut sqlx::Transaction<'static, Self::Db>,
+        numbered: Vec<(i64, String)>,
+    ) -> Result<(), sqlx::Error>;
+    /// The SRs of `ids` that exist, by id.
+    async fn get_many(
+        &self,
+        ids: &[i64],
+    ) -> Result<std::collections::HashMap<i64, ServiceRequest>, StoreError>;
+}
+
+/// The SRs whose ids are in the array `$1` (PostgreSQL).
+pub(crate) const BY_IDS_ARRAY: &str = concat!(sr_select!(), "WHERE sr.id = ANY($1)");
+
+/// Which of `writers` transactions applies the facts of `call_id`: always the same one, so a
+/// call's facts keep their order.
+pub(crate) fn share_of(call_id: &str, writers: usize) -> usize {
+    // FNV-1a: stable across runs and platforms, and spreads engine call IDs evenly.
+    let hash = call_id.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    (hash % writers.max(1) as u64) as usize
+}
+
+pub(crate) use futures_util::future::join_all;
+
 /// How often applying a fact retries when a concurrent fact of the same call opened its SR
 /// first. SRs are never deleted, so one retry is already more than the invariant needs.
 pub(crate) const OPEN_ATTEMPTS: usize = 3;
 
-/// Binds one fact's own update onto `$tx`.
+/// Applies one fact's own change to its call's row in `$tx` (making the row if it is the
+/// call's first fact): the row's [`CallColumns`] after it, or `None` when the fact changed
+/// nothing (a late fact of an ended call).
 macro_rules! apply_fact {
     ($tx:expr, $fact:expr) => {{
         use $crate::model::FactKind;
         let fact = $fact;
         let e164 = |c: &$crate::Caller| c.e164.as_ref().map(|e| e.expose().clone());
-        match &fact.kind {
+        if !matches!(fact.kind, FactKind::Arrived(_)) {
+            sqlx::query($crate::sql::ENSURE_CALL)
+                .bind(&fact.call_id)
+                .execute(&mut *$tx)
+                .await?;
+        }
+        let call: Option<$crate::sql::CallColumns> = match &fact.kind {
             FactKind::Arrived(a) => {
-                sqlx::query($crate::sql::APPLY_ARRIVED)
+                sqlx::query_as($crate::sql::APPLY_ARRIVED)
                     .bind(&fact.call_id)
                     .bind(Some(&a.sip_call_id).filter(|s| !s.is_empty()))
                     .bind(a.caller.raw.expose())
                     .bind(e164(&a.caller))
                     .bind(&a.dialled_number)
                     .bind(fact.at_unix_ms)
-                    .execute(&mut *$tx)
-                    .await?;
+                    .fetch_optional(&mut *$tx)
+                    .await?
             }
             FactKind::Offered(o) => {
-                sqlx::query($crate::sql::APPLY_OFFERED)
+                sqlx::query_as($crate::sql::APPLY_OFFERED)
                     .bind(&fact.call_id)
                     .bind(o.caller.raw.expose())
                     .bind(e164(&o.caller))
@@ -283,19 +370,19 @@ macro_rules! apply_fact {
                     .bind(o.waited_ms)
                     .bind(Some(&o.agent_id).filter(|a| !a.is_empty()))
                     .bind(fact.at_unix_ms)
-                    .execute(&mut *$tx)
-                    .await?;
+                    .fetch_optional(&mut *$tx)
+                    .await?
             }
             FactKind::Answered { agent_id } => {
-                sqlx::query($crate::sql::APPLY_ANSWERED)
+                sqlx::query_as($crate::sql::APPLY_ANSWERED)
                     .bind(&fact.call_id)
                     .bind(agent_id)
                     .bind(fact.at_unix_ms)
-                    .execute(&mut *$tx)
-                    .await?;
+                    .fetch_optional(&mut *$tx)
+                    .await?
             }
             FactKind::Ended(e) => {
-                sqlx::query($crate::sql::APPLY_ENDED)
+                sqlx::query_as($crate::sql::APPLY_ENDED)
                     .bind(&fact.call_id)
                     .bind(Some(&e.sip_call_id).filter(|s| !s.is_empty()))
                     .bind(e.caller.raw.expose())
@@ -315,46 +402,43 @@ macro_rules! apply_fact {
                     .bind(e.waited_ms)
                     .bind(e.talk_ms)
                     .bind(&e.agent_id)
-                    .execute(&mut *$tx)
-                    .await?;
+                    .fetch_optional(&mut *$tx)
+                    .await?
             }
-        }
+        };
+        call
     }};
 }
 
 pub(crate) use apply_fact;
 
 /// Implements [`crate::ServiceRequestStore`] for a store type with fields `pool` (an sqlx pool)
-/// and `clock` (`Arc<dyn Clock>`) and a method `begin_write()` that starts a transaction that
-/// may write. Both backends share this one body so that they cannot drift apart.
+/// and `clock` (`Arc<dyn Clock>`), a method `begin_write()` that starts a transaction that
+/// may write, and the backend's own [`SrBatchDialect`]. Both backends share this one body so
+/// that they cannot drift apart.
+///
+/// A batch of facts is spread over [`SrBatchDialect::WRITERS`] transactions by call, so that
+/// one call's facts stay in order in one of them; each applies its facts, opens the SRs of new
+/// calls unnumbered, and takes their numbers in one statement just before it commits.
 macro_rules! impl_service_request_store {
     ($store:ty) => {
-        impl $crate::ServiceRequestStore for $store {
-            async fn record_call_facts(
+        impl $store {
+            /// Applies the facts `indices` of `facts` in one transaction: the opened SRs by
+            /// index, or the error that rolled the whole transaction back.
+            async fn apply_share(
                 &self,
-                facts: Vec<$crate::CallFact>,
-            ) -> Result<Vec<Result<$crate::Opened, $crate::StoreError>>, $crate::StoreError> {
+                facts: &[$crate::CallFact],
+                indices: &[usize],
+            ) -> Result<Vec<(usize, $crate::Opened)>, $crate::StoreError> {
                 use $crate::model::FactKind;
                 use $crate::sql;
 
-                // Invalid facts are answered alone; the valid ones share one transaction.
-                let mut answers: Vec<Option<Result<$crate::Opened, $crate::StoreError>>> =
-                    Vec::with_capacity(facts.len());
-                let mut valid = Vec::with_capacity(facts.len());
-                for (index, fact) in facts.iter().enumerate() {
-                    match fact.validate() {
-                        Ok(()) => {
-                            answers.push(None);
-                            valid.push(index);
-                        }
-                        Err(e) => answers.push(Some(Err(e))),
-                    }
-                }
                 'attempt: for _ in 0..sql::OPEN_ATTEMPTS {
                     let now = self.clock.now_unix_ms();
                     let mut tx = self.begin_write().await?;
-                    let mut opened = Vec::with_capacity(valid.len());
-                    for &index in &valid {
+                    let mut opened = Vec::with_capacity(indices.len());
+                    let mut unnumbered = Vec::new();
+                    for &index in indices {
                         let fact = &facts[index];
                         let channel = match &fact.kind {
                             FactKind::Arrived(a) => a.channel.as_str(),
@@ -372,36 +456,49 @@ macro_rules! impl_service_request_store {
                             FactKind::Ended(e) => Some(&e.ivr_data),
                             _ => None,
                         };
-                        sqlx::query(sql::ENSURE_CALL)
-                            .bind(&fact.call_id)
-                            .execute(&mut *tx)
-                            .await?;
-                        sql::apply_fact!(tx, fact);
-                        let existing: Option<i64> = sqlx::query_scalar(sql::SR_ID_OF_CALL)
-                            .bind(&fact.call_id)
-                            .fetch_optional(&mut *tx)
-                            .await?;
+                        let call = sql::apply_fact!(tx, fact);
+                        // A call's first fact is nearly always its arrival: it tries to open
+                        // the SR at once; the other facts look for it first.
+                        let arrival = matches!(fact.kind, FactKind::Arrived(_));
+                        let existing: Option<i64> = if arrival {
+                            None
+                        } else {
+                            sqlx::query_scalar(sql::SR_ID_OF_CALL)
+                                .bind(&fact.call_id)
+                                .fetch_optional(&mut *tx)
+                                .await?
+                        };
                         let (id, created) = match existing {
                             Some(id) => (id, false),
                             None => {
-                                let year = $crate::number::utc_year(now);
-                                let sequence: i64 = sqlx::query_scalar(sql::NEXT_NUMBER)
-                                    .bind(year)
-                                    .fetch_one(&mut *tx)
-                                    .await?;
                                 let inserted: Option<i64> = sqlx::query_scalar(sql::INSERT_SR)
-                                    .bind($crate::number::format_sr_number(year, sequence))
+                                    .bind(sql::unnumbered(&fact.call_id))
                                     .bind(&fact.call_id)
                                     .bind(channel)
                                     .bind(now)
                                     .fetch_optional(&mut *tx)
                                     .await?;
-                                match inserted {
-                                    Some(id) => (id, true),
-                                    None => {
-                                        // A concurrent writer opened it after our look-up.
-                                        // Rolling back gives the numbers back, so the
-                                        // sequence keeps no gaps; the next round finds it.
+                                let found: Option<i64> = match inserted {
+                                    Some(_) => None,
+                                    // A repeated arrival: the SR is there.
+                                    None if arrival => {
+                                        sqlx::query_scalar(sql::SR_ID_OF_CALL)
+                                            .bind(&fact.call_id)
+                                            .fetch_optional(&mut *tx)
+                                            .await?
+                                    }
+                                    None => None,
+                                };
+                                match (inserted, found) {
+                                    (Some(id), _) => {
+                                        unnumbered.push(id);
+                                        (id, true)
+                                    }
+                                    (None, Some(id)) => (id, false),
+                                    (None, None) => {
+                                        // A concurrent writer (another CRM on the same
+                                        // database) opened it after our look-up; the next
+                                        // round finds it.
                                         tx.rollback().await?;
                                         continue 'attempt;
                                     }
@@ -433,21 +530,92 @@ macro_rules! impl_service_request_store {
                         let may_route =
                             matches!(fact.kind, FactKind::Offered(_) | FactKind::Ended(_));
                         if created || may_route {
-                            $crate::cases_sql::case_follows_call!(self, tx, id, may_route, now);
+                            // A new SR's row is what this fact just wrote.
+                            let known = call.filter(|_| created).map(|call| {
+                                let area = ivr_data.and_then(|data| {
+                                    $crate::ivr_value(data, $crate::ivr_keys::SERVICE_AREA)
+                                });
+                                $crate::cases_sql::CallOfSr::of_new_sr(channel, area, call)
+                            });
+                            $crate::cases_sql::case_follows_call!(
+                                self, tx, id, known, may_route, now
+                            );
                         }
                         opened.push((index, id, created));
                     }
-                    tx.commit().await?;
-                    for (index, id, created) in opened {
-                        let request = self.get(id).await?.ok_or($crate::StoreError::Contention)?;
-                        answers[index] = Some(Ok($crate::Opened { request, created }));
+                    if !unnumbered.is_empty() {
+                        // The counter row is locked from here to the commit: two round trips.
+                        let year = $crate::number::utc_year(now);
+                        let count = i64::try_from(unnumbered.len())
+                            .map_err(|_| $crate::StoreError::Contention)?;
+                        let last: i64 = sqlx::query_scalar(sql::TAKE_NUMBERS)
+                            .bind(year)
+                            .bind(count)
+                            .fetch_one(&mut *tx)
+                            .await?;
+                        let numbered: Vec<(i64, String)> = (last - count + 1..=last)
+                            .zip(&unnumbered)
+                            .map(|(sequence, &id)| {
+                                (id, $crate::number::format_sr_number(year, sequence))
+                            })
+                            .collect();
+                        <Self as $crate::sql::SrBatchDialect>::number_srs(&mut tx, numbered)
+                            .await?;
                     }
-                    return Ok(answers
-                        .into_iter()
-                        .map(|a| a.unwrap_or(Err($crate::StoreError::Contention)))
-                        .collect());
+                    tx.commit().await?;
+                    let ids: Vec<i64> = opened.iter().map(|&(_, id, _)| id).collect();
+                    let requests =
+                        <Self as $crate::sql::SrBatchDialect>::get_many(self, &ids).await?;
+                    let mut answers = Vec::with_capacity(opened.len());
+                    for (index, id, created) in opened {
+                        // A call with two facts in the batch answers both with its SR.
+                        let request = requests
+                            .get(&id)
+                            .cloned()
+                            .ok_or($crate::StoreError::Contention)?;
+                        answers.push((index, $crate::Opened { request, created }));
+                    }
+                    return Ok(answers);
                 }
                 Err($crate::StoreError::Contention)
+            }
+        }
+
+        impl $crate::ServiceRequestStore for $store {
+            async fn record_call_facts(
+                &self,
+                facts: Vec<$crate::CallFact>,
+            ) -> Result<Vec<Result<$crate::Opened, $crate::StoreError>>, $crate::StoreError> {
+                // Invalid facts are answered alone; the valid ones are shared out by call.
+                let writers = <Self as $crate::sql::SrBatchDialect>::WRITERS.max(1);
+                let mut answers: Vec<Option<Result<$crate::Opened, $crate::StoreError>>> =
+                    Vec::with_capacity(facts.len());
+                let mut shares: Vec<Vec<usize>> = vec![Vec::new(); writers];
+                for (index, fact) in facts.iter().enumerate() {
+                    match fact.validate() {
+                        Ok(()) => {
+                            answers.push(None);
+                            shares[$crate::sql::share_of(&fact.call_id, writers)].push(index);
+                        }
+                        Err(e) => answers.push(Some(Err(e))),
+                    }
+                }
+                let applied = $crate::sql::join_all(
+                    shares
+                        .iter()
+                        .filter(|share| !share.is_empty())
+                        .map(|share| self.apply_share(&facts, share)),
+                )
+                .await;
+                for share in applied {
+                    for (index, opened) in share? {
+                        answers[index] = Some(Ok(opened));
+                    }
+                }
+                Ok(answers
+                    .into_iter()
+                    .map(|a| a.unwrap_or(Err($crate::StoreError::Contention)))
+                    .collect())
             }
 
             async fn get(

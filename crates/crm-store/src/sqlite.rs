@@ -1,5 +1,6 @@
 //! The embedded store: one SQLite file in WAL mode.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
 use std::str::FromStr;
@@ -69,6 +70,41 @@ impl SqliteStore {
 impl fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SqliteStore").finish_non_exhaustive()
+    }
+}
+
+impl crate::sql::SrBatchDialect for SqliteStore {
+    type Db = Sqlite;
+    /// One writer holds the database at a time (`BEGIN IMMEDIATE`): sharing a batch out would
+    /// only queue the shares.
+    const WRITERS: usize = 1;
+
+    async fn number_srs(
+        tx: &mut Transaction<'static, Sqlite>,
+        numbered: Vec<(i64, String)>,
+    ) -> Result<(), sqlx::Error> {
+        // In-process statements: no round trips to save.
+        for (id, number) in numbered {
+            sqlx::query(crate::sql::NUMBER_SR)
+                .bind(id)
+                .bind(number)
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn get_many(
+        &self,
+        ids: &[i64],
+    ) -> Result<HashMap<i64, crate::ServiceRequest>, StoreError> {
+        let mut found = HashMap::with_capacity(ids.len());
+        for &id in ids {
+            if let Some(sr) = crate::ServiceRequestStore::get(self, id).await? {
+                found.insert(id, sr);
+            }
+        }
+        Ok(found)
     }
 }
 

@@ -545,6 +545,75 @@ async fn bad_input_is_refused_and_stores_nothing<S: ServiceRequestStore>(f: Fixt
     );
 }
 
+/// Batches are spread over several transactions by call (PostgreSQL), each taking its SRs'
+/// numbers just before it commits: however the batches interleave, the numbers are the
+/// sequence 1..=N with no gap and no number twice, each call has one SR, and a call with
+/// several facts in one batch gets the same SR for each.
+async fn concurrent_batches_number_every_request_without_gaps<S: ServiceRequestStore>(
+    f: Fixture<S>,
+) {
+    const BATCHES: usize = 6;
+    const CALLS: usize = 40;
+    let mut tasks = Vec::new();
+    for b in 0..BATCHES {
+        let store = f.store.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut facts = Vec::new();
+            for c in 0..CALLS {
+                let call = format!("g-{b}-{c}");
+                facts.push(arrived(&call));
+                if c % 5 == 0 {
+                    facts.push(offered(&call, "op-1", 1_000));
+                }
+            }
+            let results = store.record_call_facts(facts.clone()).await.unwrap();
+            (facts, results)
+        }));
+    }
+    let mut opened = 0;
+    for task in tasks {
+        let (facts, results) = task.await.unwrap();
+        assert_eq!(results.len(), facts.len());
+        let mut sr_of_call = std::collections::HashMap::new();
+        for (fact, result) in facts.iter().zip(results) {
+            let result = result.unwrap();
+            assert_eq!(result.request.call_id, fact.call_id);
+            assert!(
+                result.request.number.starts_with("SR-2026-"),
+                "numbered before anyone sees it: {}",
+                result.request.number
+            );
+            opened += usize::from(result.created);
+            let first = sr_of_call
+                .entry(fact.call_id.clone())
+                .or_insert(result.request.id);
+            assert_eq!(*first, result.request.id, "one SR per call in a batch");
+        }
+    }
+    assert_eq!(opened, BATCHES * CALLS, "each call opened its SR once");
+    let mut numbers = Vec::new();
+    let mut filter = ListFilter {
+        limit: 100,
+        ..ListFilter::default()
+    };
+    loop {
+        let page = f.store.list(filter.clone()).await.unwrap();
+        if page.is_empty() {
+            break;
+        }
+        numbers.extend(page.iter().map(|sr| sr.number.clone()));
+        filter.offset += 100;
+    }
+    numbers.sort();
+    let expected: Vec<String> = (1..=BATCHES * CALLS)
+        .map(|n| format!("SR-2026-{n:06}"))
+        .collect();
+    assert_eq!(
+        numbers, expected,
+        "the numbers are 1..=N: no gap, none twice"
+    );
+}
+
 macro_rules! suite {
     ($($test:ident),* $(,)?) => {
         mod sqlite {
@@ -575,6 +644,7 @@ suite!(
     a_record_alone_opens_a_complete_request,
     concurrent_facts_of_one_call_make_one_request,
     numbers_are_unique_and_sequential_per_year,
+    concurrent_batches_number_every_request_without_gaps,
     lists_filter_newest_first_in_bounded_pages,
     ivr_data_keeps_its_order_and_classifies,
     personal_data_stays_out_of_debug,

@@ -22,13 +22,17 @@ use tonic::{Request, Response, Status};
 
 use crate::CrmError;
 use crate::auth::{Authenticator, Password, Principal, ServiceCredential};
-use crate::desk::{self, DeskEvent, DeskEventKind, Desks};
+use crate::desk::{self, Desks};
 use crate::engine_link::{EngineLink, ask};
 use crate::grpc_auth::{Gate, source_address};
 use crate::grpc_paging::{PageToken, filter_digest, page_size, split_page};
 use crate::grpc_wire_cases as cases;
 use crate::grpc_wire_customers as customers;
+use crate::grpc_wire_desk::{desk_event, staff_role};
 use crate::live::LiveBoard;
+
+mod identify;
+use identify::identify;
 
 /// The `centralino.crm.v1.Crm` service on top of a store.
 pub struct CrmGrpcService<S> {
@@ -783,105 +787,5 @@ where
             Ok(customers::pop(pop))
         };
         answer(result.await)
-    }
-}
-
-fn staff_role(role: crm_store::StaffRole) -> wire::StaffRole {
-    use crm_store::StaffRole as R;
-    match role {
-        R::Operator => wire::StaffRole::Operator,
-        R::SecondLevel => wire::StaffRole::SecondLevel,
-        R::Rejections => wire::StaffRole::Rejections,
-        R::Supervisor => wire::StaffRole::Supervisor,
-        R::Administrator => wire::StaffRole::Administrator,
-        #[allow(unreachable_patterns)]
-        _ => wire::StaffRole::Unspecified,
-    }
-}
-
-/// How many customers reached at one number a PIN is tried against (each try is one argon2
-/// verification): a family or an office line, not a switchboard.
-const PIN_CANDIDATES: u32 = 5;
-
-/// The caller behind `number` (and `pin`, when given): see `IdentifyCaller` in `crm.proto`.
-/// The flag says whether a PIN confirmed it.
-async fn identify<S: crm_store::CustomerStore>(
-    store: &S,
-    plan: &common::phone::NumberingPlan,
-    number: &str,
-    pin: Option<String>,
-) -> Result<Option<(crm_store::Customer, bool)>, CrmError> {
-    let matches = if number.is_empty() {
-        crm_store::CustomerMatches::default()
-    } else {
-        store
-            .customers_by_number(number, plan, PIN_CANDIDATES)
-            .await?
-    };
-    let mut known = matches.customers.into_iter().filter(|c| !c.guest);
-    let Some(pin) = pin else {
-        // By the number alone: only when it names one customer.
-        let first = known.next();
-        return Ok(match (first, known.next(), matches.more) {
-            (Some(only), None, false) => Some((only, false)),
-            _ => None,
-        });
-    };
-    let candidates: Vec<_> = known.filter(|c| c.has_pin).collect();
-    if candidates.is_empty() {
-        // The same work as a wrong PIN: one verification against nobody.
-        let _ = checked_pin(store, CustomerId(0), &pin).await?;
-        return Ok(None);
-    }
-    for candidate in candidates {
-        if let Some(customer) = checked_pin(store, candidate.id, &pin).await? {
-            return Ok(Some((customer, true)));
-        }
-    }
-    Ok(None)
-}
-
-/// `customer_by_pin`, with a PIN of the wrong shape taken as a wrong PIN (the caller typed
-/// it).
-async fn checked_pin<S: crm_store::CustomerStore>(
-    store: &S,
-    id: CustomerId,
-    pin: &str,
-) -> Result<Option<crm_store::Customer>, CrmError> {
-    match store.customer_by_pin(id, Pii::new(pin.to_owned())).await {
-        Ok(found) => Ok(found),
-        Err(StoreError::InvalidCustomer(_)) => Ok(None),
-        Err(other) => Err(other.into()),
-    }
-}
-
-/// A desk event on the wire.
-fn desk_event(event: &DeskEvent) -> wire::DeskEvent {
-    use wire::desk_event::Event;
-    let call = |c: &desk::DeskCall| wire::DeskCall {
-        call_id: c.call_id.clone(),
-        service_request: Some(cases::service_request(c.service_request.clone())),
-    };
-    let kind = match &event.kind {
-        DeskEventKind::Offered(pop) => Event::Offered(wire::ScreenPop {
-            call_id: pop.call_id.clone(),
-            service_request: Some(cases::service_request(pop.service_request.clone())),
-            waited_ms: pop.waited_ms,
-            customer: pop.customer.clone().map(customers::pop),
-            candidates: pop
-                .candidates
-                .iter()
-                .cloned()
-                .map(customers::customer)
-                .collect(),
-        }),
-        DeskEventKind::Connected(c) => Event::Connected(call(c)),
-        DeskEventKind::Ended(c) => Event::Ended(call(c)),
-        DeskEventKind::Lagged { missed } => Event::Lagged(wire::StreamLagged { missed: *missed }),
-        DeskEventKind::StateChanged(state) => Event::State(state.clone()),
-    };
-    wire::DeskEvent {
-        at_unix_ms: event.at_unix_ms,
-        event: Some(kind),
     }
 }

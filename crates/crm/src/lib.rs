@@ -33,6 +33,7 @@ mod grpc_crm;
 mod grpc_paging;
 mod grpc_wire_cases;
 mod grpc_wire_customers;
+mod grpc_wire_desk;
 pub mod http;
 pub mod live;
 pub mod pages;

@@ -10,6 +10,7 @@ use std::time::Instant;
 use dashmap::DashMap;
 use media::Codec;
 use media::dtmf::DtmfReceiver;
+use media::inband::InbandDtmf;
 use media::latch::{SourceLatch, Verdict};
 use media::playout::Playout;
 use media::rtp::RtpSender;
@@ -223,6 +224,8 @@ impl LegTask {
         let mut symmetric = false;
         let mut playing: Option<Playing> = None;
         let mut dtmf = DtmfReceiver::new();
+        // Keys in the audio, for peers that negotiated no telephone-event.
+        let mut inband = InbandDtmf::new();
         let mut bridge: Option<Arc<LegShared>> = None;
         let mut buf = vec![0u8; 2048];
         // RTP inactivity: counted from the leg's configuration (its peer known) or the last
@@ -331,6 +334,13 @@ impl LegTask {
                         .flatten()
                     {
                         let _ = self.events.send((self.leg, MediaEvent::Digit(digit)));
+                    }
+                    if telephone_event_pt.is_none()
+                        && let Some(law) = Codec::from_payload_type(view.payload_type())
+                    {
+                        for digit in inband.push(&law.decode(view.payload())) {
+                            let _ = self.events.send((self.leg, MediaEvent::Digit(digit)));
+                        }
                     }
                     if let Some((peer, to)) = bridge.as_ref().and_then(|p| p.remote().map(|to| (p, to))) {
                         let _ = peer.socket.send_to(packet, to).await;

@@ -59,8 +59,10 @@ pub enum Problem {
         second: String,
         day: &'static str,
     },
-    #[error("holiday dates are not supported yet: remove this line")]
-    HolidaysNotSupported,
+    #[error("`{found}` is not a date: write `MM-DD` for every year or `YYYY-MM-DD` for one day")]
+    InvalidClosedDay { found: String },
+    #[error("no public holidays known for `{code}` (known: `it`)")]
+    UnknownHolidays { code: String },
     #[error("no hours named `{name}`")]
     UndefinedHours { name: String },
 

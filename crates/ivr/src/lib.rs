@@ -62,7 +62,9 @@ mod script;
 mod session;
 
 pub use diag::{Diagnostic, Problem, ScriptErrors, Severity};
-pub use hours::{HoursOverride, LocalTime, Schedule, Weekday};
+pub use hours::{
+    ClosedDay, Date, DaylightSaving, HoursOverride, LocalTime, PublicHolidays, Schedule, Weekday,
+};
 pub use script::{
     DEFAULT_BEEP_PROMPT, DEFAULT_DIGIT_TIMEOUT, DEFAULT_FAILURES, DEFAULT_INVALID_PROMPT,
     DEFAULT_PIN_DIGITS, DEFAULT_VOICEMAIL_MAX, IdentifyMethod, Script,

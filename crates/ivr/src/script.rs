@@ -6,7 +6,7 @@ use std::ops::Range;
 use std::time::Duration;
 
 use crate::diag::{Diagnostic, Problem, ScriptErrors, Severity};
-use crate::hours::{Schedule, Weekday, format_minutes};
+use crate::hours::{ClosedDay, Date, PublicHolidays, Schedule, Weekday, format_minutes};
 
 /// Default digit timeout of a menu and of PIN entry.
 pub const DEFAULT_DIGIT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -475,6 +475,34 @@ fn parse_days(w: &str) -> Option<[bool; 7]> {
     Some(days)
 }
 
+/// `MM-DD` (every year; 02-29 is allowed) or `YYYY-MM-DD` (that date).
+fn parse_closed_day(word: &str) -> Option<ClosedDay> {
+    let number = |s: &str, len: usize| {
+        (s.len() == len && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse::<u16>().ok())
+            .flatten()
+    };
+    let parts: Vec<&str> = word.split('-').collect();
+    match parts[..] {
+        [m, d] => {
+            let (month, day) = (
+                u8::try_from(number(m, 2)?).ok()?,
+                u8::try_from(number(d, 2)?).ok()?,
+            );
+            // Any leap year validates the month and day.
+            Date::new(2028, month, day)?;
+            Some(ClosedDay::EveryYear { month, day })
+        }
+        [y, m, d] => Date::new(
+            i32::from(number(y, 4)?),
+            u8::try_from(number(m, 2)?).ok()?,
+            u8::try_from(number(d, 2)?).ok()?,
+        )
+        .map(ClosedDay::Once),
+        _ => None,
+    }
+}
+
 fn parse_hhmm(s: &str) -> Option<u16> {
     let (h, m) = s.split_once(':')?;
     if h.is_empty() || h.len() > 2 || m.len() != 2 {
@@ -687,6 +715,8 @@ impl Parser {
                 Schedule {
                     name,
                     days: Default::default(),
+                    closed: Vec::new(),
+                    holidays: None,
                 },
                 n,
             ));
@@ -1119,8 +1149,8 @@ impl Parser {
     }
 
     fn hours_line(&mut self, schedule: usize, toks: &[Tok]) -> Result<(), Problem> {
-        if toks[0].is_word("closed") || toks[0].is_word("holiday") {
-            return Err(Problem::HolidaysNotSupported);
+        if toks[0].is_word("closed") || toks[0].is_word("holidays") {
+            return self.closed_days_line(schedule, toks);
         }
         let mut words = Vec::new();
         for t in toks {
@@ -1189,6 +1219,51 @@ impl Parser {
                 }
                 existing.push((open, close));
                 existing.sort_unstable();
+            }
+        }
+        Ok(())
+    }
+
+    /// `closed 12-25, 2026-12-24` (days closed all day) or `holidays it` (a country's
+    /// public holidays).
+    fn closed_days_line(&mut self, schedule: usize, toks: &[Tok]) -> Result<(), Problem> {
+        let mut words = Vec::new();
+        for t in &toks[1..] {
+            match t {
+                Tok::Word(w) => words.extend(w.split(',').filter(|w| !w.is_empty())),
+                t => {
+                    return Err(Problem::Unexpected {
+                        expected: "dates",
+                        found: t.text(),
+                    });
+                }
+            }
+        }
+        let sched = &mut self.schedules[schedule].0;
+        if toks[0].is_word("holidays") {
+            let [code] = words[..] else {
+                return Err(Problem::Missing {
+                    expected: "one country code, like `holidays it`",
+                });
+            };
+            let calendar =
+                PublicHolidays::from_code(code).ok_or_else(|| Problem::UnknownHolidays {
+                    code: code.to_string(),
+                })?;
+            sched.holidays = Some(calendar);
+            return Ok(());
+        }
+        if words.is_empty() {
+            return Err(Problem::Missing {
+                expected: "dates like `12-25` (every year) or `2026-12-24` (that day)",
+            });
+        }
+        for word in words {
+            let day = parse_closed_day(word).ok_or_else(|| Problem::InvalidClosedDay {
+                found: word.to_string(),
+            })?;
+            if !sched.closed.contains(&day) {
+                sched.closed.push(day);
             }
         }
         Ok(())

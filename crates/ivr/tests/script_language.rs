@@ -606,6 +606,40 @@ fn bad_values() {
 }
 
 #[test]
+fn closed_days_and_public_holidays_close_the_whole_day() {
+    let script = Arc::new(parse(
+        "hours office\n mon-fri 08:30-17:30\n closed 12-24, 2026-08-14\n holidays it\nend\n\
+         step start\n if closed office -> play shut; hangup\n play open\n hangup\nend\n",
+    ));
+    let schedule = script.schedule("office").unwrap();
+    assert_eq!(schedule.public_holidays(), Some(ivr::PublicHolidays::Italy));
+    assert_eq!(schedule.closed_days().len(), 2);
+    let at = |y, m, d| {
+        let mut ctx = office_hours();
+        ctx.local_time = ctx.local_time.on(ivr::Date::new(y, m, d).unwrap());
+        ctx
+    };
+    let first_prompt = |ctx| {
+        let mut call = Call::new(script.clone(), ctx);
+        call.start()
+            .into_iter()
+            .find_map(|o| match o {
+                Output::Play { prompts, .. } => Some(prompts.join(" ")),
+                _ => None,
+            })
+            .unwrap()
+    };
+    // Tuesday 10:00 on ordinary days, Christmas Eve, a one-off closure, Easter Monday
+    // (the ctx takes the date's own weekday: all of these are weekdays).
+    assert_eq!(first_prompt(at(2026, 12, 22)), "open");
+    assert_eq!(first_prompt(at(2026, 12, 24)), "shut");
+    assert_eq!(first_prompt(at(2026, 8, 14)), "shut");
+    assert_eq!(first_prompt(at(2027, 8, 13)), "open");
+    assert_eq!(first_prompt(at(2026, 4, 6)), "shut");
+    assert_eq!(first_prompt(at(2026, 4, 7)), "open");
+}
+
+#[test]
 fn bad_hours() {
     let hours = |line: &str| {
         error_lines(&format!(
@@ -646,11 +680,32 @@ fn bad_hours() {
         )]
     );
     assert_eq!(
-        hours("closed 12-25"),
+        hours("closed 12-32"),
         vec![(
             2,
-            "holiday dates are not supported yet: remove this line".into()
+            "`12-32` is not a date: write `MM-DD` for every year or `YYYY-MM-DD` for one day"
+                .into()
         )]
+    );
+    assert_eq!(
+        hours("closed 2026-02-29"),
+        vec![(
+            2,
+            "`2026-02-29` is not a date: write `MM-DD` for every year or `YYYY-MM-DD` for one day"
+                .into()
+        )]
+    );
+    assert_eq!(
+        hours("closed"),
+        vec![(
+            2,
+            "expected dates like `12-25` (every year) or `2026-12-24` (that day) at the end of the line"
+                .into()
+        )]
+    );
+    assert_eq!(
+        hours("holidays fr"),
+        vec![(2, "no public holidays known for `fr` (known: `it`)".into())]
     );
     assert_eq!(
         hours("weekdays 08:00-13:00"),

@@ -160,7 +160,7 @@ proptest! {
         minute in 0u16..1440,
         hours in hours_override(),
     ) {
-        let local = LocalTime { weekday: day, minute_of_day: minute };
+        let local = LocalTime { weekday: day, minute_of_day: minute, date: None };
         run(common::toll_free(), local, hours, &acts);
     }
 
@@ -172,7 +172,7 @@ proptest! {
         hours in hours_override(),
     ) {
         let script = Arc::new(Script::parse("identify.ivr", IDENTIFYING).unwrap());
-        let local = LocalTime { weekday: day, minute_of_day: minute };
+        let local = LocalTime { weekday: day, minute_of_day: minute, date: None };
         run(script, local, hours, &acts);
     }
 

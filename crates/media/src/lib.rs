@@ -41,6 +41,7 @@
 
 pub mod dtmf;
 pub mod g711;
+pub mod inband;
 pub mod latch;
 pub mod playout;
 pub mod rtp;

@@ -111,6 +111,7 @@ pub fn config(agents: &[&str]) -> EngineConfig {
         answer_delay: Duration::ZERO,
         hours_override: Some(true),
         utc_offset_minutes: 60,
+        daylight_saving: ivr::DaylightSaving::EuropeanUnion,
         digest_algorithms: Vec::new(),
         registration_means_ready: true,
         agents: agents
