@@ -49,6 +49,7 @@ TARGETS=(
     "rtp_receive:4096:1024:0"
     "prompt_wav:16384:1024:100"
     "prompt_import:16384:1024:100"
+    "prompt_archive:32768:1024:100"
     "ivr_script_parse:8192:1024:100"
     "ivr_session:1024:1024:0"
     "acd_sequence:2048:1024:0"
@@ -169,6 +170,13 @@ make_seeds() {
                 fi
             done
             head -c 4096 "$ROOT/crates/prompts/tests/fixtures/speech_it.mp3" >"$dir/speech_it-truncated.mp3"
+            ;;
+        prompt_archive)
+            # A backup as the pages make one (a plain tar of prompt files), one with a file
+            # that is no prompt, and one cut short.
+            tar -cf "$dir/backup.tar" -C "$ROOT/prompts" digit_3.wav digit_8.wav
+            tar -cf "$dir/not-a-prompt.tar" -C "$ROOT" README.md
+            head -c 3000 "$dir/backup.tar" >"$dir/backup-truncated.tar"
             ;;
         ivr_script_parse | ivr_session)
             cp "$ROOT"/ivr-scripts/*.ivr "$dir/"

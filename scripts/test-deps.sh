@@ -16,7 +16,7 @@
 #             on 127.0.0.1:$CENTRALINO_PG_PORT only, with a role that may create databases
 #             (each store test creates its own). Exports CENTRALINO_TEST_POSTGRES_URL.
 #   chromium  Headless Chromium from Debian (package chromium) for the page stories
-#             (tests/desk_pages.rs, tests/wallboard_page.rs). Exports CHROMIUM.
+#             (tests/desk_pages.rs, tests/wallboard_page.rs, tests/admin_pages.rs). Exports CHROMIUM.
 #   browser   playwright-core for tests/browser (`npm ci` from its package-lock.json when
 #             node_modules is missing; no browser is downloaded). Needs node and npm.
 set -euo pipefail

@@ -276,10 +276,12 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     engine.set_live_view(live_views);
     let (commands, driver_commands) = tokio::sync::mpsc::channel(engine::commands::QUEUE);
     engine.set_commands(driver_commands);
+    let (admin_commands, admin_rx) = tokio::sync::mpsc::channel(8);
     tokio::spawn(engine::commands::follow(
         command_client,
         engine.node().to_owned(),
         commands,
+        admin_commands,
     ));
     let (activations, activation_rx) = tokio::sync::mpsc::channel(4);
     engine.set_activations(activation_rx);
@@ -290,9 +292,12 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         engine.prompt_library(),
         engine.script(),
         script_text,
-        activations,
-        reload_status,
-        stop_rx.clone(),
+        engine::reload::Links {
+            activations,
+            status: reload_status,
+            admin: admin_rx,
+            stop: stop_rx.clone(),
+        },
     ));
     let sip_addr = engine.sip_addr();
     info!(%sip_addr, "sip listening (udp)");

@@ -12,7 +12,8 @@
 //! same three types: see the `customers` module for the schema and an example.
 //!
 //! [`UserStore`] keeps the staff who log in to the HTTP API, their roles and their sessions
-//! (module [`users`]).
+//! (module [`users`]), and the audit of administrators' changes to the engine (module
+//! [`audit`]).
 //!
 //! Every fact is idempotent and keyed by the engine's call ID: the first fact of a call opens
 //! its record, its SR and the SR's case, later ones complete them, a repeated or late fact
@@ -49,6 +50,7 @@
 //! backend at run time uses [`AnyStore`], an enum that dispatches with a `match`.
 
 mod any;
+pub mod audit;
 mod cases;
 mod cases_rows;
 mod cases_sql;
@@ -66,6 +68,7 @@ mod users_sql;
 use std::future::Future;
 
 pub use any::AnyStore;
+pub use audit::{AdminAction, AdminChange, AdminChangeRecord};
 pub use cases::{
     Attached, CallSummary, CaseError, CaseFilter, CaseKey, CaseStore, CaseUpdate, CaseView,
     HistoryPage, IvrDatum, SrSummary,

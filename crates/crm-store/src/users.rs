@@ -455,6 +455,21 @@ pub trait UserStore: Send + Sync + 'static {
         &self,
         token_hash: &TokenHash,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Records an administrator's change to the engine ([`crate::audit`]), at the store's
+    /// clock's time.
+    fn record_admin_change(
+        &self,
+        change: crate::AdminChange,
+    ) -> impl Future<Output = Result<crate::AdminChangeRecord, StoreError>> + Send;
+
+    /// One page of the recorded changes, newest first (`limit` at most
+    /// [`crate::audit::MAX_PAGE`]).
+    fn admin_changes(
+        &self,
+        limit: u32,
+        offset: u32,
+    ) -> impl Future<Output = Result<Vec<crate::AdminChangeRecord>, StoreError>> + Send;
 }
 
 impl<S: UserStore> UserStore for std::sync::Arc<S> {
@@ -519,6 +534,21 @@ impl<S: UserStore> UserStore for std::sync::Arc<S> {
     ) -> impl Future<Output = Result<bool, StoreError>> + Send {
         S::delete_session(self, token_hash)
     }
+
+    fn record_admin_change(
+        &self,
+        change: crate::AdminChange,
+    ) -> impl Future<Output = Result<crate::AdminChangeRecord, StoreError>> + Send {
+        S::record_admin_change(self, change)
+    }
+
+    fn admin_changes(
+        &self,
+        limit: u32,
+        offset: u32,
+    ) -> impl Future<Output = Result<Vec<crate::AdminChangeRecord>, StoreError>> + Send {
+        S::admin_changes(self, limit, offset)
+    }
 }
 
 macro_rules! either {
@@ -576,6 +606,21 @@ impl UserStore for AnyStore {
 
     async fn delete_session(&self, token_hash: &TokenHash) -> Result<bool, StoreError> {
         either!(self, store => store.delete_session(token_hash))
+    }
+
+    async fn record_admin_change(
+        &self,
+        change: crate::AdminChange,
+    ) -> Result<crate::AdminChangeRecord, StoreError> {
+        either!(self, store => store.record_admin_change(change))
+    }
+
+    async fn admin_changes(
+        &self,
+        limit: u32,
+        offset: u32,
+    ) -> Result<Vec<crate::AdminChangeRecord>, StoreError> {
+        either!(self, store => store.admin_changes(limit, offset))
     }
 }
 

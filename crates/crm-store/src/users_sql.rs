@@ -501,6 +501,45 @@ macro_rules! impl_user_store {
                     .await?;
                 Ok(done.rows_affected() > 0)
             }
+
+            async fn record_admin_change(
+                &self,
+                change: $crate::AdminChange,
+            ) -> Result<$crate::AdminChangeRecord, $crate::StoreError> {
+                change.validate()?;
+                let at_unix_ms = self.clock.now_unix_ms();
+                let id: i64 = sqlx::query_scalar($crate::audit::INSERT_CHANGE)
+                    .bind(at_unix_ms)
+                    .bind(&change.login)
+                    .bind(change.action.as_str())
+                    .bind(&change.subject)
+                    .bind(&change.detail)
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok($crate::AdminChangeRecord {
+                    id,
+                    at_unix_ms,
+                    login: change.login,
+                    action: change.action,
+                    subject: change.subject,
+                    detail: change.detail,
+                })
+            }
+
+            async fn admin_changes(
+                &self,
+                limit: u32,
+                offset: u32,
+            ) -> Result<Vec<$crate::AdminChangeRecord>, $crate::StoreError> {
+                let limit = limit.clamp(1, $crate::audit::MAX_PAGE);
+                let rows: Vec<$crate::audit::ChangeRow> =
+                    sqlx::query_as($crate::audit::CHANGES_PAGE)
+                        .bind(i64::from(limit))
+                        .bind(i64::from(offset))
+                        .fetch_all(&self.pool)
+                        .await?;
+                rows.into_iter().map($crate::audit::from_row).collect()
+            }
         }
     };
 }

@@ -667,6 +667,7 @@ suite!(
     the_configuration_wins_for_its_users,
     sessions_expire_and_end,
     a_user_keeps_only_the_newest_sessions,
+    administrators_changes_are_recorded_newest_first,
 );
 
 // ---------------------------------------------------------------------------------------------

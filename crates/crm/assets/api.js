@@ -56,6 +56,9 @@ export async function request(method, path, { body, ifMatch } = {}) {
 }
 
 export const get = (path) => request('GET', path).then((r) => r.body);
+
+/** The CSRF token of this session (after me() or login()), for requests built by hand. */
+export const csrf = () => csrfToken;
 export const post = (path, body, options = {}) => request('POST', path, { body, ...options });
 
 /** Who is logged in (and the CSRF token for changes); the login form if nobody. */

@@ -2,7 +2,7 @@
 // to their own (the wallboard for supervisors, the desk for operators).
 import { ApiError, login } from './api.js';
 
-const PAGES = ['/desk', '/wallboard'];
+const PAGES = ['/desk', '/wallboard', '/admin/prompts', '/admin/ivr'];
 const form = document.getElementById('login-form');
 const message = document.getElementById('login-message');
 const params = new URLSearchParams(location.search);
@@ -23,12 +23,14 @@ function safeNext(next, roles) {
   const known = PAGES.includes(path) || /^\/desk\/sr\/[A-Za-z0-9-]{1,64}$/.test(path);
   if (!known) return null;
   if (path === '/wallboard' && !roles.includes('supervisor')) return null;
+  if (path.startsWith('/admin/') && !roles.includes('administrator')) return null;
   return path;
 }
 
 function home(roles) {
   if (roles.includes('supervisor')) return '/wallboard';
   if (roles.some((r) => ['operator', 'second_level', 'rejections'].includes(r))) return '/desk';
+  if (roles.includes('administrator')) return '/admin/prompts';
   return null;
 }
 
@@ -44,7 +46,7 @@ form.addEventListener('submit', async (event) => {
     if (target) {
       location.assign(target);
     } else {
-      say('Logged in, but your roles have no page here yet (administrators use the API).');
+      say('Logged in, but your roles have no page here yet.');
     }
   } catch (error) {
     if (error instanceof ApiError && error.status === 429) say(error.message);

@@ -89,15 +89,16 @@ impl<S: ServiceRequestStore + CustomerStore> CtiService<S> {
 
     /// The tonic service to add to a `tonic::transport::Server`: every call must carry the
     /// engine's service credential, and no message may exceed
-    /// [`cti_proto::MAX_MESSAGE_BYTES`].
+    /// [`cti_proto::MAX_ADMIN_BYTES`] (an administrator's upload or a prompts backup; the
+    /// call facts are held to their own field limits).
     pub fn into_server(
         self,
         credential: ServiceCredential,
     ) -> InterceptedService<CtiServer<Self>, ServiceCredential> {
         InterceptedService::new(
             CtiServer::new(self)
-                .max_decoding_message_size(cti_proto::MAX_LIVE_VIEW_BYTES)
-                .max_encoding_message_size(cti_proto::MAX_MESSAGE_BYTES),
+                .max_decoding_message_size(cti_proto::MAX_ADMIN_BYTES)
+                .max_encoding_message_size(cti_proto::MAX_ADMIN_BYTES),
             credential,
         )
     }

@@ -1,5 +1,6 @@
 //! The way back from the CRM to the engine: commands for the ACD (an operator logs in or goes
-//! ready from the desktop, a supervisor forces a state or opens a queue). The engine follows
+//! ready from the desktop, a supervisor forces a state or opens a queue) and administrators'
+//! changes to the engine's prompts and IVR script ([`EngineLink::administer`]). The engine follows
 //! the commands over a stream it keeps open (`FollowCommands`) and answers each
 //! (`ReportCommandResult`); [`EngineLink::send`] waits for that answer, so the person who
 //! asked learns at once whether it was done, or why not.
@@ -20,6 +21,9 @@ use crate::CrmError;
 
 /// How long a command waits for the engine's answer.
 pub const ANSWER_TIMEOUT: Duration = Duration::from_secs(3);
+/// How long an administrator's command waits (an upload of 10 minutes of audio is decoded
+/// and resampled before the answer).
+pub const ADMIN_ANSWER_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long a command waits for an engine that is not following (yet).
 pub const RECONNECT_GRACE: Duration = Duration::from_secs(1);
 /// Commands in flight to the engine at most (past it: 503).
@@ -85,6 +89,41 @@ impl EngineLink {
         &self,
         command: proto::engine_command::Command,
     ) -> Result<String, CrmError> {
+        let result = self.exchange(command, ANSWER_TIMEOUT).await?;
+        if result.done {
+            Ok(result.answer)
+        } else {
+            Err(CrmError::CommandRefused(result.refusal))
+        }
+    }
+
+    /// Sends an administrator's command to the engine and waits for its answer (longer than
+    /// for the ACD's: converting an upload takes a while): what it did, or its refusal with
+    /// what to show beside it (a script's problems).
+    pub async fn administer(
+        &self,
+        action: proto::admin_command::Action,
+    ) -> Result<Result<proto::AdminAnswer, AdminRefusal>, CrmError> {
+        let command = proto::engine_command::Command::Admin(proto::AdminCommand {
+            action: Some(action),
+        });
+        let result = self.exchange(command, ADMIN_ANSWER_TIMEOUT).await?;
+        let answer = result.admin.unwrap_or_default();
+        Ok(if result.done {
+            Ok(answer)
+        } else {
+            Err(AdminRefusal {
+                reason: result.refusal,
+                answer,
+            })
+        })
+    }
+
+    async fn exchange(
+        &self,
+        command: proto::engine_command::Command,
+        timeout: Duration,
+    ) -> Result<proto::CommandResult, CrmError> {
         const NO_ENGINE: &str = "the telephony engine is not connected: try again shortly";
         // An engine that is (re)connecting gets a moment: the CRM may have just started.
         let deadline = tokio::time::Instant::now() + RECONNECT_GRACE;
@@ -115,16 +154,24 @@ impl EngineLink {
             self.pending.remove(&id);
             return Err(CrmError::EngineUnavailable(NO_ENGINE));
         }
-        let result = tokio::time::timeout(ANSWER_TIMEOUT, answered).await;
+        let result = tokio::time::timeout(timeout, answered).await;
         self.pending.remove(&id);
         match result {
-            Ok(Ok(result)) if result.done => Ok(result.answer),
-            Ok(Ok(result)) => Err(CrmError::CommandRefused(result.refusal)),
+            Ok(Ok(result)) => Ok(result),
             _ => Err(CrmError::EngineUnavailable(
                 "the telephony engine did not answer in time: try again",
             )),
         }
     }
+}
+
+/// The engine's refusal of an administrator's command.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AdminRefusal {
+    /// Why, in words.
+    pub reason: String,
+    /// What else to show (a refused script's problems, by line).
+    pub answer: proto::AdminAnswer,
 }
 
 #[cfg(test)]
@@ -166,6 +213,7 @@ mod tests {
                             "on a call".into()
                         },
                         answer: String::new(),
+                        admin: None,
                     });
                 }
             })

@@ -38,6 +38,9 @@ pub enum CrmError {
     LockedOut { retry_after_secs: u64 },
     #[error("the request body is larger than 64 KiB")]
     PayloadTooLarge,
+    /// An upload larger than its route takes (a prompt, an archive, a script), saying which.
+    #[error("{0}")]
+    TooLarge(&'static str),
     #[error("the request body must be JSON (Content-Type: application/json)")]
     UnsupportedMediaType,
     /// Every password check is busy: the client may retry shortly.
@@ -145,7 +148,7 @@ impl CrmError {
             CrmError::PreconditionRequired => Kind::PreconditionRequired,
             CrmError::MethodNotAllowed => Kind::MethodNotAllowed,
             CrmError::Conflict(_) | CrmError::Store(StoreError::Conflict(_)) => Kind::Conflict,
-            CrmError::PayloadTooLarge => Kind::PayloadTooLarge,
+            CrmError::PayloadTooLarge | CrmError::TooLarge(_) => Kind::PayloadTooLarge,
             CrmError::UnsupportedMediaType => Kind::UnsupportedMediaType,
             CrmError::LockedOut { .. } => Kind::TooManyRequests,
             // Retrying later can succeed.

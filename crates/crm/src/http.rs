@@ -10,6 +10,7 @@
 //! The JSON shows the caller's number in clear: showing it to the operator is the CRM's job.
 //! Logs never do.
 
+mod admin;
 mod body;
 mod cases;
 mod customers;
@@ -33,6 +34,10 @@ use crm_store::{
 };
 use serde::{Deserialize, Serialize};
 
+pub use admin::{
+    ChangeList, ChangeView, Done, ProblemView, PromptList, PromptView, ScriptView, VersionList,
+    VersionView,
+};
 pub use body::{BodyShape, JsonBody};
 pub use cases::{CaseList, CatalogueView, HistoryList, ProfileView};
 pub use customers::{CustomerList, RecentList};
@@ -158,6 +163,7 @@ pub fn router<S: ServiceRequestStore + UserStore + CaseStore + CustomerStore>(
         .merge(customers::routes::<S>())
         .merge(desk::routes::<S>())
         .merge(softphone::routes::<S>())
+        .merge(admin::routes::<S>())
         .merge(crate::pages::routes::<S>())
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(no_route)

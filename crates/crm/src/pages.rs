@@ -1,7 +1,8 @@
 //! The pages the CRM serves itself: the login form (`/`), the operator's desktop (`/desk`, and
 //! `/desk/sr/{number}` opened on one SR: the engine puts that link in the `Call-Info` of the
 //! INVITE to the operator's phone, so the path is a contract), and the supervisor's
-//! wallboard (`/wallboard`).
+//! wallboard (`/wallboard`), and the administrators' pages (`/admin/prompts`, `/admin/ivr`:
+//! 403 for anyone else).
 //!
 //! Plain HTML, CSS and JavaScript modules under `crates/crm/assets/`, embedded in the binary
 //! (no build step, nothing from elsewhere), served under a Content-Security-Policy that allows
@@ -56,17 +57,27 @@ static ASSETS: &[Asset] = &[
     asset!("wallboard.js", JS),
     asset!("chart.js", JS),
     asset!("favicon.svg", SVG),
+    asset!("admin.js", JS),
+    asset!("admin-prompts.js", JS),
+    asset!("admin-ivr.js", JS),
+    asset!("recorder.js", JS),
+    asset!("recorder-worklet.js", JS),
 ];
 
 const LOGIN_PAGE: &str = include_str!("../assets/login.html");
 const DESK_PAGE: &str = include_str!("../assets/desk.html");
 const WALLBOARD_PAGE: &str = include_str!("../assets/wallboard.html");
+const ADMIN_PROMPTS_PAGE: &str = include_str!("../assets/admin-prompts.html");
+const ADMIN_IVR_PAGE: &str = include_str!("../assets/admin-ivr.html");
+const ADMIN_ONLY_PAGE: &str = include_str!("../assets/admin-only.html");
 
 /// What every answer of the CRM's HTTP side carries (pages and API alike): only this origin's
-/// files run, nothing frames a page, no type sniffing, no referrer leaves.
+/// files run, nothing frames a page, no type sniffing, no referrer leaves. Media may also come
+/// from `blob:` URLs: a recording made in the page is played back before it is sent.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
-     style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; \
-     object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+     style-src 'self'; img-src 'self' data:; media-src 'self' blob:; connect-src 'self'; \
+     font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
+     frame-ancestors 'none'";
 
 pub(crate) fn routes<S: UserStore>() -> Router<ApiState<S>> {
     Router::new()
@@ -74,6 +85,8 @@ pub(crate) fn routes<S: UserStore>() -> Router<ApiState<S>> {
         .route("/desk", get(desk_page::<S>))
         .route("/desk/sr/{number}", get(desk_on_sr::<S>))
         .route("/wallboard", get(wallboard_page::<S>))
+        .route("/admin/prompts", get(admin_prompts_page::<S>))
+        .route("/admin/ivr", get(admin_ivr_page::<S>))
         .route("/assets/{name}", get(asset))
 }
 
@@ -103,12 +116,14 @@ async fn page_session<S: UserStore>(state: &ApiState<S>, headers: &HeaderMap) ->
 }
 
 /// Where a person lands after logging in: the wallboard for supervisors, the desk for the
-/// other case roles; administrators have no page yet.
+/// other case roles, the prompts' administration for administrators.
 pub fn landing(principal: &Principal) -> Option<&'static str> {
     if principal.has(StaffRole::Supervisor) {
         Some("/wallboard")
     } else if principal.may(Access::CaseWork) {
         Some("/desk")
+    } else if principal.has(StaffRole::Administrator) {
+        Some("/admin/prompts")
     } else {
         None
     }
@@ -214,6 +229,39 @@ async fn wallboard_page<S: UserStore>(
     .await
 }
 
+/// An administration page: the login form for a browser without a session, 403 with a page
+/// that says so for anyone logged in without the administrator role.
+async fn admin_page<S: UserStore>(
+    state: &ApiState<S>,
+    headers: &HeaderMap,
+    path: &str,
+    html: &'static str,
+) -> Response {
+    match page_session(state, headers).await {
+        None => see_other(&format!("/?next={path}")),
+        Some(principal) if principal.has(StaffRole::Administrator) => page(html),
+        Some(_) => {
+            let mut response = page(ADMIN_ONLY_PAGE);
+            *response.status_mut() = StatusCode::FORBIDDEN;
+            response
+        }
+    }
+}
+
+async fn admin_prompts_page<S: UserStore>(
+    State(state): State<ApiState<S>>,
+    headers: HeaderMap,
+) -> Response {
+    admin_page(&state, &headers, "/admin/prompts", ADMIN_PROMPTS_PAGE).await
+}
+
+async fn admin_ivr_page<S: UserStore>(
+    State(state): State<ApiState<S>>,
+    headers: HeaderMap,
+) -> Response {
+    admin_page(&state, &headers, "/admin/ivr", ADMIN_IVR_PAGE).await
+}
+
 /// An embedded file, revalidated by its content's hash (`ETag`, `no-cache`): a new binary's
 /// files are fetched at once, unchanged ones cost a 304.
 async fn asset(Path(name): Path<String>, headers: HeaderMap) -> Response {
@@ -253,7 +301,14 @@ mod tests {
             };
             assert_eq!(asset.content_type, expected, "{}", asset.name);
         }
-        for html in [LOGIN_PAGE, DESK_PAGE, WALLBOARD_PAGE] {
+        for html in [
+            LOGIN_PAGE,
+            DESK_PAGE,
+            WALLBOARD_PAGE,
+            ADMIN_PROMPTS_PAGE,
+            ADMIN_IVR_PAGE,
+            ADMIN_ONLY_PAGE,
+        ] {
             assert!(!html.contains("<script>"), "no inline script");
             assert!(!html.contains("style="), "no inline style");
             assert!(!html.contains("<style"), "no inline style");

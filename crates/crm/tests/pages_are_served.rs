@@ -125,7 +125,7 @@ async fn each_role_lands_on_its_page_and_no_other() {
     let cases = [
         (&operator, "/", 303, Some("/desk")),
         (&supervisor, "/", 303, Some("/wallboard")),
-        (&admin, "/", 200, None),
+        (&admin, "/", 303, Some("/admin/prompts")),
         (&operator, "/desk", 200, None),
         (&operator, "/desk/sr/SR-2026-000001", 200, None),
         (&operator, "/wallboard", 303, Some("/?denied=/wallboard")),
@@ -133,6 +133,11 @@ async fn each_role_lands_on_its_page_and_no_other() {
         (&supervisor, "/desk", 200, None),
         (&admin, "/desk", 303, Some("/?denied=/desk")),
         (&admin, "/wallboard", 303, Some("/?denied=/wallboard")),
+        (&admin, "/admin/prompts", 200, None),
+        (&admin, "/admin/ivr", 200, None),
+        // The administration pages say no to everyone else.
+        (&operator, "/admin/prompts", 403, None),
+        (&supervisor, "/admin/ivr", 403, None),
     ];
     for (value, path, status, location) in cases {
         let (name, value) = cookie(value);
@@ -142,7 +147,13 @@ async fn each_role_lands_on_its_page_and_no_other() {
         if status == 200 && path != "/" {
             assert!(body.contains("type=\"module\""), "{path} loads its module");
         }
+        if status == 403 {
+            assert!(body.contains("Administrators only"), "{path} says why");
+        }
     }
+    let (status, head, _) = fetch(&crm, "/admin/ivr", &[]).await;
+    assert_eq!(status, 303);
+    assert_eq!(header(&head, "location"), Some("/?next=/admin/ivr"));
     // The page itself is no way around the API's roles: an operator's cookie still gets 403
     // from the board's stream.
     let (name, value) = cookie(&operator);

@@ -40,6 +40,7 @@ async fn engine(crm: &Crm, count: usize) -> tokio::task::JoinHandle<Vec<wire::So
                     done: true,
                     refusal: String::new(),
                     answer,
+                    admin: None,
                 })
                 .await
                 .expect("reported");

@@ -79,6 +79,20 @@ pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
 /// fact is still checked against its own field limits.
 pub const MAX_LIVE_VIEW_BYTES: usize = 1024 * 1024;
 
+/// Largest recording an administrator uploads as a prompt (`PutPrompt.audio`): 16 MiB, about
+/// 17 minutes of 128 kbit/s MP3 (a prompt is at most 10 minutes).
+pub const MAX_UPLOAD_BYTES: usize = 16 * 1024 * 1024;
+
+/// Largest archive of prompts restored or backed up at once (`restore_prompts`,
+/// `backup_prompts`): 32 MiB, about 35 minutes of 8 kHz prompts.
+pub const MAX_ARCHIVE_BYTES: usize = 32 * 1024 * 1024;
+
+/// Largest administration message either side accepts (a command carrying an upload or an
+/// archive, a result carrying a prompt or a backup): the archive and room for the rest. The
+/// CTI server decodes up to this, but only after the engine's credential was checked (the
+/// interceptor sees a call before its body is read).
+pub const MAX_ADMIN_BYTES: usize = MAX_ARCHIVE_BYTES + 64 * 1024;
+
 impl IvrDatum {
     pub fn new(key: impl Into<String>, value: impl Into<String>) -> Self {
         Self {
@@ -311,7 +325,7 @@ impl CtiClient {
     pub fn from_channel(channel: Channel, token: BearerToken) -> Self {
         Self {
             inner: cti_client::CtiClient::with_interceptor(channel, token)
-                .max_decoding_message_size(MAX_MESSAGE_BYTES),
+                .max_decoding_message_size(MAX_ADMIN_BYTES),
         }
     }
 

@@ -69,6 +69,9 @@ pub fn from_wire(command: proto::engine_command::Command) -> Result<OperatorComm
         proto::engine_command::Command::Softphone(_) => {
             Err("a softphone command is the driver's (request_from_wire)".into())
         }
+        proto::engine_command::Command::Admin(_) => {
+            Err("an administration command is not for the acd".into())
+        }
         proto::engine_command::Command::Queue(q) => Ok(OperatorCommand::SetQueueOpen {
             queue: q.queue,
             open: q.open,
@@ -119,8 +122,16 @@ pub fn from_wire(command: proto::engine_command::Command) -> Result<OperatorComm
     }
 }
 
-/// Follows the CRM's commands for engine `node` until the driver stops taking them.
-pub async fn follow(client: CtiClient, node: String, driver: mpsc::Sender<Queued>) {
+/// Follows the CRM's commands for engine `node` until the driver stops taking them. ACD
+/// commands go to the driver, one at a time; administrators' commands to the live-reload
+/// watcher (`admin`), each answered on its own task so that a long upload never holds up an
+/// operator's "ready".
+pub async fn follow(
+    client: CtiClient,
+    node: String,
+    driver: mpsc::Sender<Queued>,
+    admin: mpsc::Sender<crate::reload::admin::Request>,
+) {
     let mut backoff = Duration::from_millis(250);
     loop {
         if driver.is_closed() {
@@ -136,6 +147,17 @@ pub async fn follow(client: CtiClient, node: String, driver: mpsc::Sender<Queued
                         () = driver.closed() => return,
                     };
                     match next {
+                        Ok(Some(proto::EngineCommand {
+                            id,
+                            command: Some(proto::engine_command::Command::Admin(admin_command)),
+                        })) => {
+                            tokio::spawn(administer(
+                                client.clone(),
+                                admin.clone(),
+                                id,
+                                admin_command.action,
+                            ));
+                        }
                         Ok(Some(command)) => {
                             let result = apply(&driver, command.command).await;
                             let (done, refusal, answer) = match result {
@@ -148,6 +170,7 @@ pub async fn follow(client: CtiClient, node: String, driver: mpsc::Sender<Queued
                                     done,
                                     refusal,
                                     answer,
+                                    admin: None,
                                 })
                                 .await
                             {
@@ -166,6 +189,63 @@ pub async fn follow(client: CtiClient, node: String, driver: mpsc::Sender<Queued
         }
         tokio::time::sleep(backoff).await;
         backoff = (backoff * 2).min(Duration::from_secs(5));
+    }
+}
+
+/// Longest refusal the CRM takes.
+const REFUSAL_LEN: usize = 1024;
+
+/// Has the watcher carry out an administrator's command and reports its answer.
+async fn administer(
+    client: CtiClient,
+    admin: mpsc::Sender<crate::reload::admin::Request>,
+    id: u64,
+    action: Option<proto::admin_command::Action>,
+) {
+    use crate::reload::admin::Refused;
+    let answer = match action {
+        None => Err(Refused::new("an empty administration command")),
+        Some(action) => {
+            let (reply, answered) = oneshot::channel();
+            if admin.send((action, reply)).await.is_err() {
+                Err(Refused::new("the engine is stopping"))
+            } else {
+                answered
+                    .await
+                    .unwrap_or_else(|_| Err(Refused::new("the engine is stopping")))
+            }
+        }
+    };
+    let result = match answer {
+        Ok(answer) => proto::CommandResult {
+            id,
+            done: true,
+            refusal: String::new(),
+            answer: String::new(),
+            admin: Some(answer),
+        },
+        Err(refused) => {
+            info!(reason = %refused.reason, "administration command refused");
+            let mut refusal = refused.reason;
+            if refusal.len() > REFUSAL_LEN {
+                let mut end = REFUSAL_LEN - 3;
+                while !refusal.is_char_boundary(end) {
+                    end -= 1;
+                }
+                refusal.truncate(end);
+                refusal.push_str("...");
+            }
+            proto::CommandResult {
+                id,
+                done: false,
+                refusal,
+                answer: String::new(),
+                admin: Some(*refused.answer),
+            }
+        }
+    };
+    if let Err(status) = client.report_command_result(result).await {
+        warn!(code = ?status.code(), "administration result not delivered");
     }
 }
 

@@ -22,10 +22,15 @@
 //! directory ([`versions`]), so that an earlier one can be restored (`centralino ivr
 //! versions`, `centralino ivr restore`).
 //!
+//! Administrators change prompts and the script from the CRM's pages: their commands
+//! ([`admin`]) come to the same watcher, which validates, writes atomically and activates at
+//! once, answering done or why not.
+//!
 //! Writers should replace files atomically (write a temporary file, then rename), as
 //! `centralino prompts import` and `centralino ivr activate` do; an editor that writes in place
 //! may be caught half-way, which fails validation and is retried when the file changes again.
 
+pub mod admin;
 pub mod versions;
 
 use std::collections::BTreeMap;
@@ -117,6 +122,19 @@ struct State {
     status: watch::Sender<Status>,
 }
 
+/// How the watcher talks to the rest of the engine.
+#[derive(Debug)]
+pub struct Links {
+    /// Validated scripts to the call-control core, which answers each.
+    pub activations: mpsc::Sender<Activation>,
+    /// What live reload has done.
+    pub status: watch::Sender<Status>,
+    /// Administrators' commands, from the CRM ([`admin`]).
+    pub admin: mpsc::Receiver<admin::Request>,
+    /// Turns true when the engine stops.
+    pub stop: watch::Receiver<bool>,
+}
+
 /// Watches until `stop` turns true (or the core's end of `activations` is gone). `running` is
 /// the script the engine started with, `running_text` its text.
 pub async fn watch(
@@ -124,10 +142,14 @@ pub async fn watch(
     prompts: Arc<Mutex<PromptLibrary>>,
     running: Arc<ivr::Script>,
     running_text: String,
-    activations: mpsc::Sender<Activation>,
-    status: watch::Sender<Status>,
-    mut stop: watch::Receiver<bool>,
+    links: Links,
 ) {
+    let Links {
+        activations,
+        status,
+        mut admin,
+        mut stop,
+    } = links;
     if let Err(e) = versions::keep(
         &paths.versions,
         &running_text,
@@ -147,18 +169,55 @@ pub async fn watch(
     };
     let mut tick = tokio::time::interval(CHECK_INTERVAL);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut admin_open = true;
     loop {
-        tokio::select! {
-            _ = tick.tick() => {}
+        let request = tokio::select! {
+            _ = tick.tick() => None,
+            request = admin.recv(), if admin_open => {
+                if request.is_none() {
+                    admin_open = false;
+                }
+                request
+            }
             changed = stop.changed() => {
                 if changed.is_err() || *stop.borrow() {
                     return;
                 }
                 continue;
             }
-        }
+        };
         if activations.is_closed() {
             return;
+        }
+        if let Some((action, reply)) = request {
+            state = match tokio::task::spawn_blocking(move || {
+                let step = state.admin(action);
+                (state, step)
+            })
+            .await
+            {
+                Ok((mut state, step)) => {
+                    let answer = match step {
+                        admin::Step::Answer(answer) => answer,
+                        admin::Step::Activate {
+                            script,
+                            text,
+                            summary,
+                        } => {
+                            state
+                                .activate_from_admin(script, text, summary, &activations)
+                                .await
+                        }
+                    };
+                    let _ = reply.send(answer);
+                    state
+                }
+                Err(e) => {
+                    error!(error = %e, "an administrator's change failed; live reload stops");
+                    return;
+                }
+            };
+            continue;
         }
         state = match tokio::task::spawn_blocking(move || {
             state.check_prompts();
@@ -169,7 +228,8 @@ pub async fn watch(
         {
             Ok((mut state, candidate)) => {
                 if let Some((script, text)) = candidate {
-                    state.activate(script, text, &activations).await;
+                    // A refusal is logged and counted by `activate`.
+                    let _ = state.activate(script, text, &activations).await;
                 }
                 state
             }
@@ -272,15 +332,16 @@ impl State {
         }
     }
 
+    /// Hands `script` to the core; the core's refusal, in words.
     async fn activate(
         &mut self,
         script: Arc<ivr::Script>,
         text: String,
         activations: &mpsc::Sender<Activation>,
-    ) {
+    ) -> Result<(), String> {
         let (answer, answered) = oneshot::channel();
         if activations.send((script.clone(), answer)).await.is_err() {
-            return;
+            return Err("the engine is stopping".to_owned());
         }
         match answered.await {
             Ok(Ok(done)) => {
@@ -300,13 +361,15 @@ impl State {
                 self.running_text = text;
                 self.refused_text = None;
                 self.status.send_modify(|s| s.scripts_activated += 1);
+                Ok(())
             }
             Ok(Err(refused)) => {
                 error!(%refused, "ivr script refused; the running version keeps serving");
                 self.refused(refused.to_string());
                 self.refused_text = Some(text);
+                Err(refused.to_string())
             }
-            Err(_) => {}
+            Err(_) => Err("the engine is stopping".to_owned()),
         }
     }
 }

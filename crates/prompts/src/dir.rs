@@ -200,6 +200,22 @@ impl PromptDir {
     }
 }
 
+impl PromptDir {
+    /// Deletes the prompt `name`'s file; whether there was one. The engine stops offering the
+    /// prompt at its next look at the directory (one it still plays stays in its memory).
+    pub fn remove(&self, name: &PromptName) -> Result<bool, InstallError> {
+        let Some(path) = self.find(name.as_str())? else {
+            return Ok(false);
+        };
+        std::fs::remove_file(&path).map_err(|source| InstallError::Write {
+            dir: self.path.clone(),
+            source,
+        })?;
+        sync_dir(&self.path);
+        Ok(true)
+    }
+}
+
 pub(crate) fn stem(path: &Path) -> Option<String> {
     path.file_stem()
         .and_then(|s| s.to_str())

@@ -637,7 +637,7 @@ pub(crate) fn duration_text(d: Duration) -> String {
     }
 }
 
-fn size_text(bytes: u64) -> String {
+pub(crate) fn size_text(bytes: u64) -> String {
     const MIB: f64 = 1024.0 * 1024.0;
     if bytes >= 1024 * 1024 {
         format!("{:.1} MiB", bytes as f64 / MIB)

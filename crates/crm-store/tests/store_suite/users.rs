@@ -353,3 +353,50 @@ pub async fn a_user_keeps_only_the_newest_sessions<S: UserStore>(f: Fixture<S>) 
     }
     assert_eq!(live, (5..=20).collect::<Vec<_>>(), "the 16 newest");
 }
+
+pub async fn administrators_changes_are_recorded_newest_first<S: UserStore>(f: Fixture<S>) {
+    use crm_store::{AdminAction, AdminChange};
+    let change = |action, subject: &str| AdminChange {
+        login: "admin".into(),
+        action,
+        subject: subject.into(),
+        detail: format!("{subject}: done"),
+    };
+    let first = f
+        .store
+        .record_admin_change(change(AdminAction::PromptReplaced, "welcome"))
+        .await
+        .unwrap();
+    assert_eq!(first.at_unix_ms, MARCH_2026);
+    f.clock.advance(Duration::from_secs(60));
+    let second = f
+        .store
+        .record_admin_change(change(AdminAction::ScriptActivated, "ivr/toll-free.ivr"))
+        .await
+        .unwrap();
+    assert!(second.id > first.id);
+    let listed = f.store.admin_changes(50, 0).await.unwrap();
+    assert_eq!(listed, vec![second.clone(), first.clone()]);
+    assert_eq!(listed[0].at_unix_ms, MARCH_2026 + 60_000);
+    assert_eq!(listed[1].action, AdminAction::PromptReplaced);
+    assert_eq!(listed[1].detail, "welcome: done");
+    assert_eq!(f.store.admin_changes(1, 1).await.unwrap(), vec![first]);
+    // Refused input stores nothing.
+    for bad in [
+        AdminChange {
+            login: "Not A Login".into(),
+            ..change(AdminAction::PromptDeleted, "x")
+        },
+        change(AdminAction::PromptDeleted, &"x".repeat(257)),
+        AdminChange {
+            detail: "d".repeat(2049),
+            ..change(AdminAction::PromptDeleted, "x")
+        },
+    ] {
+        assert!(matches!(
+            f.store.record_admin_change(bad).await,
+            Err(StoreError::InvalidInput(_))
+        ));
+    }
+    assert_eq!(f.store.admin_changes(200, 0).await.unwrap().len(), 2);
+}
