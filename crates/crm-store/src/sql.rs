@@ -438,8 +438,21 @@ macro_rules! impl_service_request_store {
                     let mut tx = self.begin_write().await?;
                     let mut opened = Vec::with_capacity(indices.len());
                     let mut unnumbered = Vec::new();
+                    // New SRs' cases, inserted together before the commit; and their calls.
+                    let mut new_cases = Vec::new();
+                    let mut calls_with_new_cases = std::collections::HashSet::new();
                     for &index in indices {
                         let fact = &facts[index];
+                        if calls_with_new_cases.contains(fact.call_id.as_str()) {
+                            // A later fact of a call whose case is not written yet: write
+                            // the waiting cases first, so that this fact finds its case.
+                            $crate::cases_sql::insert_new_cases!(
+                                tx,
+                                <Self as $crate::sql::SrBatchDialect>::Db,
+                                &mut new_cases
+                            );
+                            calls_with_new_cases.clear();
+                        }
                         let channel = match &fact.kind {
                             FactKind::Arrived(a) => a.channel.as_str(),
                             FactKind::Offered(o) => o.channel.as_str(),
@@ -538,11 +551,25 @@ macro_rules! impl_service_request_store {
                                 $crate::cases_sql::CallOfSr::of_new_sr(channel, area, call)
                             });
                             $crate::cases_sql::case_follows_call!(
-                                self, tx, id, known, may_route, now
+                                self,
+                                tx,
+                                id,
+                                known,
+                                may_route,
+                                now,
+                                &mut new_cases
                             );
+                            if created {
+                                calls_with_new_cases.insert(fact.call_id.as_str());
+                            }
                         }
                         opened.push((index, id, created));
                     }
+                    $crate::cases_sql::insert_new_cases!(
+                        tx,
+                        <Self as $crate::sql::SrBatchDialect>::Db,
+                        &mut new_cases
+                    );
                     if !unnumbered.is_empty() {
                         // The counter row is locked from here to the commit: two round trips.
                         let year = $crate::number::utc_year(now);
