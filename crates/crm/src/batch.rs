@@ -1,7 +1,9 @@
 //! Group commit for call facts: concurrent CTI calls hand their facts to one task, which
-//! applies everything waiting in one transaction and answers each caller. One commit (one
-//! `fsync` on SQLite, one round of WAL flush on PostgreSQL) then serves many calls, which is
-//! what lets the CRM keep up with a busy engine; a lone fact is applied at once.
+//! applies everything waiting together and answers each caller: in one transaction on SQLite,
+//! in a few at once on PostgreSQL, shared out by call (see `crm_store`'s `SrBatchDialect`).
+//! One commit (one `fsync` on SQLite, one round of WAL flush on PostgreSQL) then serves many
+//! calls, which is what lets the CRM keep up with a busy engine; a lone fact is applied at
+//! once.
 //!
 //! If a whole batch fails (a database error), each fact is retried on its own so that every
 //! caller gets its own answer and nothing of one caller's fact depends on another's.
