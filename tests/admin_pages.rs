@@ -97,20 +97,7 @@ fn put_large(addr: std::net::SocketAddr, path: &str, token: &str, len: usize) ->
 async fn the_administrator_changes_prompts_and_script_from_the_browser() {
     let _serial = one_story_at_a_time().await;
     // The engine's own copy of the script and the prompts, for the administrator to change.
-    let assets = tempfile::tempdir().unwrap();
-    let script = assets.path().join("toll-free.ivr");
-    let prompts_dir = assets.path().join("prompts");
-    std::fs::copy(repo_root().join("ivr-scripts/toll-free.ivr"), &script).unwrap();
-    std::fs::create_dir(&prompts_dir).unwrap();
-    for entry in std::fs::read_dir(repo_root().join("prompts")).unwrap() {
-        let path = entry.unwrap().path();
-        std::fs::copy(&path, prompts_dir.join(path.file_name().unwrap())).unwrap();
-    }
-    let (engine, data) = start_demo(|config| {
-        config.ivr_script = script.clone();
-        config.prompts_dir = prompts_dir.clone();
-    })
-    .await;
+    let (engine, data, _assets, script, prompts_dir) = start_demo_with_own_assets().await;
     let logs = log_dir(&data);
     let original = std::fs::read_to_string(&script).unwrap();
 

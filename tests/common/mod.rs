@@ -1410,6 +1410,26 @@ pub fn answering_agent(sr: &serde_json::Value) -> Option<String> {
 /// Starts the demo deployment in-process: every listener on 127.0.0.1 and a free port, the
 /// store in a fresh temporary directory (kept alive by the returned `TempDir`, which also
 /// holds the SIPp logs of the story).
+/// The demo on its own copy of the shipped script and prompts, for a story that changes them:
+/// the engine, its data directory, the copies' directory, the script's and the prompts' paths.
+pub async fn start_demo_with_own_assets() -> (Running, TempDir, TempDir, PathBuf, PathBuf) {
+    let assets = tempfile::tempdir().unwrap();
+    let script = assets.path().join("toll-free.ivr");
+    let prompts_dir = assets.path().join("prompts");
+    std::fs::copy(repo_root().join("ivr-scripts/toll-free.ivr"), &script).unwrap();
+    std::fs::create_dir(&prompts_dir).unwrap();
+    for entry in std::fs::read_dir(repo_root().join("prompts")).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, prompts_dir.join(path.file_name().unwrap())).unwrap();
+    }
+    let (engine, data) = start_demo(|config| {
+        config.ivr_script = script.clone();
+        config.prompts_dir = prompts_dir.clone();
+    })
+    .await;
+    (engine, data, assets, script, prompts_dir)
+}
+
 pub async fn start_demo(tweak: impl FnOnce(&mut Config)) -> (Running, TempDir) {
     let keep = std::env::var_os("E2E_KEEP_LOGS").is_some();
     let data = tempfile::Builder::new()

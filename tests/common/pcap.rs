@@ -5,23 +5,10 @@ use std::path::Path;
 
 use media::Codec;
 
-/// The two DTMF frequencies of `key`.
-pub fn dtmf_frequencies(key: char) -> (f32, f32) {
-    const LOW: [f32; 4] = [697.0, 770.0, 852.0, 941.0];
-    const HIGH: [f32; 4] = [1209.0, 1336.0, 1477.0, 1633.0];
-    const KEYS: [&str; 4] = ["123A", "456B", "789C", "*0#D"];
-    for (row, keys) in KEYS.iter().enumerate() {
-        if let Some(col) = keys.find(key) {
-            return (LOW[row], HIGH[col]);
-        }
-    }
-    panic!("not a DTMF key: {key:?}");
-}
-
 /// `key` pressed for `tone_ms` as in-band tones (each at about -10 dBFS), between 100 ms of
 /// silence before and after, as linear 8 kHz samples.
 pub fn inband_key_samples(key: char, tone_ms: usize) -> Vec<i16> {
-    let (low, high) = dtmf_frequencies(key);
+    let (low, high) = media::inband::frequencies(key).expect("a DTMF key");
     let mut samples = vec![0i16; 800];
     samples.extend((0..tone_ms * 8).map(|i| {
         let t = i as f32 / 8000.0;

@@ -51,6 +51,15 @@ const MAX_REVERSE_TWIST: f32 = 2.51;
 /// High group at most 8 dB below the low group (normal twist).
 const MAX_NORMAL_TWIST: f32 = 6.31;
 
+/// The two frequencies (low group, high group) of a DTMF key (`0-9`, `*`, `#`, `A-D`).
+pub fn frequencies(key: char) -> Option<(f32, f32)> {
+    KEYS.iter().enumerate().find_map(|(row, keys)| {
+        keys.iter()
+            .position(|&k| k == key)
+            .map(|col| (LOW[row], HIGH[col]))
+    })
+}
+
 /// The in-band DTMF detector of one audio stream.
 #[derive(Debug, Clone)]
 pub struct InbandDtmf {
@@ -200,14 +209,7 @@ mod tests {
     }
 
     fn freqs(key: char) -> (f32, f32) {
-        for (r, row) in KEYS.iter().enumerate() {
-            for (c, &k) in row.iter().enumerate() {
-                if k == key {
-                    return (LOW[r], HIGH[c]);
-                }
-            }
-        }
-        panic!("not a key: {key}");
+        frequencies(key).expect("a DTMF key")
     }
 
     fn silence(ms: usize) -> Vec<i16> {
